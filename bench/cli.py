@@ -1,0 +1,293 @@
+"""The `stance-bench` command line: parses arguments, calls the library, prints.
+
+Heavy libraries (scikit-learn, datasets, matplotlib) are imported inside the commands, so that
+`stance-bench --help` answers at once.
+"""
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="stance-bench: stance and tension in alliance-security text. Train, evaluate, compare, label.")
+
+
+class Task(str, Enum):
+    stance = "stance"
+    tension = "tension"
+
+
+class Split(str, Enum):
+    document = "document"
+    temporal = "temporal"
+    cross_source = "cross-source"
+
+
+class Backend(str, Enum):
+    loky = "loky"
+    dask = "dask"
+
+
+LabelsOpt = Annotated[Optional[Path], typer.Option("--labels", help="labels folder (default: ./labels of the checkout, or $STANCE_BENCH_LABELS)")]
+ModelsOpt = Annotated[Optional[Path], typer.Option("--models", help="models folder (default: ./models, or $STANCE_BENCH_MODELS)")]
+TasksOpt = Annotated[Optional[list[Task]], typer.Option("--task", "-t", help="task(s); default both")]
+SplitsOpt = Annotated[Optional[list[Split]], typer.Option("--split", "-s", help="split(s); default document")]
+ModelNamesOpt = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="model name(s); default all registered")]
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _tasks(tasks: Optional[list[Task]]) -> list[str]:
+    return [t.value for t in tasks] if tasks else ["stance", "tension"]
+
+
+def _splits(splits: Optional[list[Split]]) -> list[str]:
+    return [s.value for s in splits] if splits else ["document"]
+
+
+@app.command()
+def validate(labels: LabelsOpt = None) -> None:
+    """Check every dataset in labels/: schema, labels, actors, mentions, unique ids and sentences."""
+    from .store import check_store, labels_dir
+
+    records, problems = check_store(labels)
+    if problems:
+        for p in problems:
+            typer.echo(p, err=True)
+        _fail(f"{len(problems)} problem(s) in {labels_dir(labels)}")
+    n_st = sum(len(r["stances"]) for r in records)
+    typer.echo(f"OK: {len(records)} sentences, {n_st} stances, {len({r.dataset for r in records})} datasets in {labels_dir(labels)}")
+
+
+@app.command()
+def stats(labels: LabelsOpt = None, split: Annotated[Split, typer.Option(help="split to count train/test by")] = Split.document,
+          top: Annotated[int, typer.Option(help="how many actors to list")] = 25) -> None:
+    """Counts by dataset, label, actor, source, decade and split."""
+    from rich.table import Table
+
+    from .stats import summary
+    from .store import LabelError
+
+    try:
+        s = summary(labels, split.value)
+    except LabelError as exc:
+        _fail(str(exc))
+    con = _console()
+    con.print(f"[bold]{s['sentences']}[/] labelled sentences, [bold]{s['stances']}[/] stance entries, "
+              f"{s['documents']} documents; data fingerprint {s['fingerprint']}; "
+              f"{s['skipped']} pool sentences skipped as off-topic, {s['unlabelled']} still unlabelled")
+    for title, key in (("dataset", "by_dataset"), ("decade", "by_decade")):
+        t = Table(title=f"by {title}")
+        for c in (title, "sentences", "stances", "train", "test"):
+            t.add_column(c, justify="right" if c != title else "left")
+        for k, v in s[key].items():
+            t.add_row(str(k), str(v["sentences"]), str(v["stances"]), str(v["train"]), str(v["test"]))
+        con.print(t)
+    for task in ("tension", "stance"):
+        t = Table(title=f"{task} labels by {split.value} split")
+        for c in ("label", "train", "test", "all"):
+            t.add_column(c, justify="right" if c != "label" else "left")
+        for lab, v in s["labels"][task].items():
+            t.add_row(lab, str(v["train"]), str(v["test"]), str(v["train"] + v["test"]))
+        con.print(t)
+    t = Table(title=f"top {top} actors (of {len(s['actors'])})")
+    for c in ("actor", "name", "bloc", "pro-cooperation", "cautious", "deterrence-seeking", "all"):
+        t.add_column(c)
+    for a, v in list(s["actors"].items())[:top]:
+        t.add_row(a, v["name"], v["bloc"], *(str(v[k]) for k in ("pro-cooperation", "cautious", "deterrence-seeking", "all")))
+    con.print(t)
+    t = Table(title="sources (provenance)")
+    t.add_column("source")
+    t.add_column("sentences", justify="right")
+    for k, v in s["by_source"].items():
+        t.add_row(k, str(v))
+    con.print(t)
+
+
+@app.command()
+def add(text: Annotated[str, typer.Argument(help="the sentence, verbatim")],
+        tension: Annotated[str, typer.Option(help="low | medium | high")],
+        doc: Annotated[str, typer.Option(help="document id (splits go by document)")],
+        source: Annotated[str, typer.Option(help="where the sentence was read")],
+        license: Annotated[str, typer.Option("--license", help="licence of the text")],
+        actor: Annotated[Optional[list[str]], typer.Option("--actor", "-a", help="ACTOR=STANCE, repeatable, e.g. RUS=cautious")] = None,
+        mention: Annotated[Optional[list[str]], typer.Option(help="ACTOR=substring naming the actor in the text, repeatable")] = None,
+        dataset: Annotated[str, typer.Option(help="dataset to add to (labels/NAME.jsonl)")] = "user",
+        id: Annotated[Optional[str], typer.Option("--id", help="record id (default: derived from the text)")] = None,
+        date: Annotated[Optional[str], typer.Option(help="ISO date or year")] = None,
+        speaker: Annotated[Optional[str], typer.Option()] = None,
+        url: Annotated[Optional[str], typer.Option()] = None,
+        labels: LabelsOpt = None) -> None:
+    """Add one labelled sentence; the whole store is re-validated and nothing is written on error."""
+    from .labelling import ArgumentError, add_sentence
+    from .store import LabelError
+
+    try:
+        rec, path = add_sentence(text, tension=tension, doc=doc, source=source, license=license, actors=actor or [],
+                                 mentions=mention or [], dataset=dataset, id=id, date=date, speaker=speaker, url=url,
+                                 labels=labels)
+    except (ArgumentError, LabelError) as exc:
+        _fail(f"not added:\n{exc}")
+    typer.echo(f"added {rec['id']} to {path} ({len(rec['stances'])} stance(s), tension {rec['tension']})")
+
+
+@app.command()
+def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt = None,
+          seed: Annotated[int, typer.Option(help="seed for folds and models")] = 0,
+          force: Annotated[bool, typer.Option(help="retrain even if a current model exists")] = False,
+          backend: Annotated[Backend, typer.Option(help="joblib backend for the searches")] = Backend.loky,
+          scheduler: Annotated[Optional[str], typer.Option(help="dask scheduler address, tcp://HOST:PORT")] = None,
+          workers: Annotated[Optional[int], typer.Option(help="start a local dask cluster of N workers")] = None,
+          labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Train registered models (grouped CV search on the training split) and save them with manifests."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from . import models as registry
+    from .training import parallel
+    from .training import train as train_one
+
+    names = model or list(registry.REGISTRY)
+    jobs, missing = [], []
+    for n in names:
+        try:
+            spec = registry.get(n)
+        except KeyError as exc:
+            _fail(str(exc.args[0]))
+        if not registry.available(n):
+            missing.append(n)
+            continue
+        jobs += [(n, t, s) for s in _splits(split) for t in _tasks(task) if t in spec.tasks]
+    for n in missing:
+        typer.echo(f"skipping {n}: it needs the optional extra '{registry.get(n).extra}' "
+                   f"(pip install -e '.[{registry.get(n).extra}]', or make setup-embed)", err=True)
+    results = []
+    con = _console()
+    with parallel(backend.value, scheduler, workers) as n_jobs, Progress(console=con, transient=True) as prog:
+        bar = prog.add_task("training", total=len(jobs))
+        for n, t, s in jobs:
+            prog.update(bar, description=f"{n} · {t} · {s}")
+            results.append(train_one(n, t, s, seed, labels, models, n_jobs=n_jobs, force=force))
+            prog.advance(bar)
+    tab = Table(title="trained models")
+    for c in ("model", "task", "split", "CV macro-F1", "chosen parameters", "fit s", ""):
+        tab.add_column(c)
+    for r in results:
+        tab.add_row(r.model, r.task, r.split, "–" if r.cv_macro_f1 is None else f"{r.cv_macro_f1:.3f}",
+                    json.dumps(r.params) if r.params else "–", f"{r.fit_seconds:.1f}", "up to date" if r.skipped else "trained")
+    con.print(tab)
+
+
+@app.command("eval")
+def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt = None,
+             plots: Annotated[bool, typer.Option(help="write confusion-matrix PNGs under models/plots/")] = True,
+             labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Evaluate trained models on the test side; print the report, update the leaderboard and plots."""
+    from . import models as registry
+    from .artifacts import ModelError
+    from .report import evaluate_and_record
+
+    names = [n for n in (model or list(registry.REGISTRY)) if registry.available(n)]
+    con = _console()
+    try:
+        evaluate_and_record(names, _tasks(task), _splits(split), labels, models, plots, con)
+    except ModelError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def predict(model: Annotated[str, typer.Option("--model", "-m")], task: Annotated[Task, typer.Option("--task", "-t")],
+            input: Annotated[Path, typer.Option("--input", "-i", help="JSONL with text (and actor for stance)")],
+            output: Annotated[Path, typer.Option("--output", "-o")],
+            split: Annotated[Split, typer.Option(help="the split the model was trained on")] = Split.document,
+            labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Label a JSONL file with a trained model (streams: a large file needs little memory)."""
+    from .artifacts import ModelError
+    from .predict import InputError, predict_file
+
+    try:
+        n = predict_file(model, task.value, input, output, split.value, models, labels)
+    except (InputError, ModelError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {n} predictions to {output}")
+
+
+@app.command()
+def export(out: Annotated[Path, typer.Argument(help="folder to write parquet files and the dataset card to")],
+           split: Annotated[Split, typer.Option()] = Split.document, labels: LabelsOpt = None) -> None:
+    """Write the data as a Hugging Face dataset (parquet + README card) that datasets.load_dataset(DIR) reads."""
+    from .hf import export as do_export
+
+    path = do_export(out, split.value, labels)
+    typer.echo(f"wrote {path} (configs: stance, tension)")
+
+
+@app.command("export-model")
+def export_model(name: Annotated[str, typer.Argument(help="model name")], task: Annotated[Task, typer.Option("--task", "-t")],
+                 split: Annotated[Split, typer.Option()] = Split.document,
+                 format: Annotated[str, typer.Option("--format", help="skops")] = "skops",
+                 output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None, models: ModelsOpt = None) -> None:
+    """Write a trained model as a skops file for sharing (loadable with an explicit list of trusted types)."""
+    from .artifacts import ModelError
+    from .sharing import export_skops
+
+    if format != "skops":
+        _fail(f"unknown format {format!r}: only skops is supported")
+    try:
+        path, trusted = export_skops(name, task.value, split.value, output, models)
+    except ModelError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {path}\ntrusted types needed to load it: {', '.join(trusted) if trusted else 'none beyond skops defaults'}")
+
+
+@app.command()
+def leaderboard(task: TasksOpt = None, split: SplitsOpt = None, models: ModelsOpt = None, labels: LabelsOpt = None) -> None:
+    """Print the leaderboard (rendered from models/leaderboard.jsonl)."""
+    from .report import print_leaderboard
+
+    print_leaderboard(_tasks(task), [s.value for s in split] if split else None, labels, models, _console())
+
+
+@app.command()
+def compare(a: Annotated[str, typer.Argument(help="first model")], b: Annotated[str, typer.Argument(help="second model")],
+            task: Annotated[Task, typer.Option("--task", "-t")], split: Annotated[Split, typer.Option()] = Split.document,
+            show: Annotated[int, typer.Option(help="how many disagreements to list")] = 15,
+            labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Paired test of two models on the same test records, per-class differences, and where they disagree."""
+    from .artifacts import ModelError
+    from .report import print_comparison
+
+    try:
+        print_comparison(a, b, task.value, split.value, show, labels, models, _console())
+    except ModelError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def agreement(labels: LabelsOpt = None, models: ModelsOpt = None,
+              record: Annotated[bool, typer.Option(help="write the human-ceiling rows to the leaderboard")] = True) -> None:
+    """Inter-annotator agreement from labels/agreement/ (kappa, alpha, actor-set F1, confusions)."""
+    from .report import print_agreement
+
+    print_agreement(labels, models, record, _console())
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,101 @@
+"""Scoring saved models on a split's test side and turning the scores into result records.
+
+A result record holds everything needed to reproduce and compare it: data fingerprint, split rule,
+seed, parameters, package versions, git commit, timings, and the per-document confusion counts
+from which intervals and paired tests are recomputed without re-running the model.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import artifacts, metrics, splits
+from .features import Examples, examples
+from .schema import labels_for, load_actors
+from .store import ROOT, fingerprint, labels_dir, load_records, models_dir
+
+SCHEMA_VERSION = 1
+MIN_ACTOR_RECORDS = 10
+
+
+def git_commit(root: Path = ROOT) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+@dataclass
+class Predictions:
+    model: str
+    task: str
+    split: str
+    ex: Examples
+    y_pred: list[str]
+    proba: Any | None
+    manifest: dict[str, Any]
+    seconds: float
+
+
+def test_examples(task: str, split: str, labels: str | Path | None = None) -> Examples:
+    lab = labels_dir(labels)
+    records = load_records(lab)
+    return examples(splits.select(records, split, "test"), task, load_actors(lab / "actors.toml"))
+
+
+def predict_test(name: str, task: str, split: str = "document", labels: str | Path | None = None,
+                 models: str | Path | None = None, ex: Examples | None = None) -> Predictions:
+    """Predictions of a saved model on the test side; refuses a model trained on other data."""
+    lab = labels_dir(labels)
+    path = artifacts.model_path(models_dir(models), name, task, split)
+    est, manifest = artifacts.load(path)
+    fp = fingerprint(lab)
+    if manifest.get("data_fingerprint") != fp:
+        raise artifacts.ModelError(
+            f"{path} was trained on data {manifest.get('data_fingerprint')}, the labels are now {fp}: "
+            f"retrain it: stance-bench train --model {name} --task {task} --split {split}")
+    ex = ex if ex is not None else test_examples(task, split, lab)
+    t0 = time.perf_counter()
+    y_pred = [str(v) for v in est.predict(ex.X)]
+    proba = est.predict_proba(ex.X) if hasattr(est, "predict_proba") else None
+    return Predictions(name, task, split, ex, y_pred, proba, manifest, time.perf_counter() - t0)
+
+
+def result_record(p: Predictions, labels: str | Path | None = None, n_bootstrap: int = metrics.N_BOOTSTRAP) -> dict[str, Any]:
+    lab = labels_dir(labels)
+    labs = labels_for(p.task)
+    rep = metrics.report(p.task, p.ex.y, p.y_pred, p.ex.groups, n=n_bootstrap)
+    sources = list(p.ex.X["source"])
+    rec: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "task": p.task, "split": p.split, "model": p.model,
+        "split_rule": p.manifest.get("split_rule"), "data_fingerprint": fingerprint(lab),
+        "seed": p.manifest.get("seed"), "params": p.manifest.get("params", {}),
+        "cv_macro_f1": p.manifest.get("cv_macro_f1"), "versions": artifacts.versions(),
+        "git_commit": git_commit(), "train_seconds": p.manifest.get("fit_seconds"),
+        "predict_seconds": round(p.seconds, 4), "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **rep,
+        "per_source": metrics.group_macro_f1(sources, p.ex.y, p.y_pred, labs),
+    }
+    if p.task == "stance":
+        rec["per_actor"] = metrics.group_macro_f1(list(p.ex.X["actor"]), p.ex.y, p.y_pred, labs, MIN_ACTOR_RECORDS)
+    rec["signature"] = signature(rec)
+    return rec
+
+
+def signature(rec: dict[str, Any]) -> str:
+    """A sacrebleu-style one-line signature of every setting behind a score."""
+    v = rec.get("versions", {})
+    return "|".join([f"task:{rec['task']}", f"split:{rec['split']}", f"data:{rec['data_fingerprint']}",
+                     f"seed:{rec.get('seed')}", f"boot:{rec['bootstrap']['resamples']}/{rec['bootstrap']['unit']}",
+                     f"sklearn:{v.get('scikit-learn')}", f"bench:{v.get('stance-bench')}"])
+
+
+def evaluate(names: Sequence[str], task: str, split: str = "document", labels: str | Path | None = None,
+             models: str | Path | None = None) -> list[dict[str, Any]]:
+    """Result records for each named model (all must be trained on the current data)."""
+    ex = test_examples(task, split, labels)
+    return [result_record(predict_test(n, task, split, labels, models, ex), labels) for n in names]

@@ -1,0 +1,126 @@
+"""The labels as a Hugging Face dataset: `load_dataset(task)` and `export(DIR)` with a dataset card.
+
+Label maps are declared as ClassLabel in the fixed order of `bench.schema` (never sorted by the
+library), so label ids mean the same thing in every copy.
+"""
+from __future__ import annotations
+
+import collections
+import os
+from pathlib import Path
+from typing import Any
+
+from . import splits
+from .features import rows
+from .schema import labels_for, load_actors
+from .store import Record, fingerprint, labels_dir, load_records
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+LICENSES = {
+    "un-debates": "CC0-1.0 (UN General Debate Corpus, Harvard Dataverse doi:10.7910/DVN/0TJX8Y)",
+    "kremlin": "CC-BY-4.0 (en.kremlin.ru; attribute kremlin.ru and keep each record's url)",
+    "us-presidents": "public domain (US federal government works; Miller Center transcripts)",
+    "seed-news": "news excerpts (copyright of their publishers) and English Wikinews (CC-BY-2.5, keep url)",
+}
+
+
+def features(task: str) -> Any:
+    from datasets import ClassLabel, Features, Value
+
+    cols = {"id": Value("string"), "text": Value("string")}
+    if task == "stance":
+        cols.update({"actor": Value("string"), "bloc": Value("string"), "mention": Value("string")})
+    cols.update({"label": ClassLabel(names=list(labels_for(task))), "doc": Value("string"),
+                 "dataset": Value("string"), "date": Value("string"), "source": Value("string"),
+                 "url": Value("string"), "license": Value("string")})
+    return Features(cols)
+
+
+def _table(records: list[Record], task: str, actors: dict) -> dict[str, list[Any]]:
+    labels = labels_for(task)
+    by_id = {r.id: r for r in records}
+    data, y = rows(records, task, actors)
+    out: dict[str, list[Any]] = collections.defaultdict(list)
+    for row, lab in zip(data, y):
+        rec = by_id[row["id"].split("::")[0]]
+        out["id"].append(row["id"])
+        out["text"].append(row["text"])
+        if task == "stance":
+            out["actor"].append(row["actor"])
+            out["bloc"].append(row["bloc"])
+            st = next(s for s in rec["stances"] if s["actor"] == row["actor"])
+            out["mention"].append(st.get("mention"))
+        out["label"].append(labels.index(lab))
+        out["doc"].append(rec["doc"])
+        out["dataset"].append(rec.dataset)
+        for f in ("date", "source", "url", "license"):
+            out[f].append(rec.get(f))
+    return out
+
+
+def load_dataset(task: str, split: str = "document", labels: str | Path | None = None) -> Any:
+    """A `datasets.DatasetDict` with `train` and `test` for one task and split."""
+    from datasets import Dataset, DatasetDict
+
+    lab = labels_dir(labels)
+    records = load_records(lab)
+    actors = load_actors(lab / "actors.toml")
+    feats = features(task)
+    return DatasetDict({side: Dataset.from_dict(_table(splits.select(records, split, side), task, actors), features=feats)
+                        for side in ("train", "test")})
+
+
+def export(out: str | Path, split: str = "document", labels: str | Path | None = None) -> Path:
+    """Parquet files per task and side plus a dataset card that `datasets.load_dataset(DIR)` reads."""
+    out = Path(out)
+    lab = labels_dir(labels)
+    sizes: dict[str, dict[str, int]] = {}
+    for task in ("stance", "tension"):
+        dd = load_dataset(task, split, lab)
+        (out / task).mkdir(parents=True, exist_ok=True)
+        for side, ds in dd.items():
+            ds.to_parquet(str(out / task / f"{side}.parquet"))
+        sizes[task] = {side: len(ds) for side, ds in dd.items()}
+    records = load_records(lab)
+    per_dataset = collections.Counter(r.dataset for r in records)
+    (out / "README.md").write_text(card(sizes, per_dataset, split, fingerprint(lab)))
+    return out
+
+
+def card(sizes: dict[str, dict[str, int]], per_dataset: collections.Counter, split: str, fp: str) -> str:
+    def names(task: str) -> str:
+        return "\n".join(f"          '{i}': {n}" for i, n in enumerate(labels_for(task)))
+
+    configs = []
+    for i, task in enumerate(("stance", "tension")):
+        configs.append(f"- config_name: {task}\n" + ("  default: true\n" if i == 0 else "") +
+                       f"  data_files:\n  - split: train\n    path: {task}/train.parquet\n"
+                       f"  - split: test\n    path: {task}/test.parquet")
+    infos = []
+    for task in ("stance", "tension"):
+        infos.append(f"- config_name: {task}\n  features:\n  - name: label\n    dtype:\n      class_label:\n        names:\n{names(task)}\n"
+                     f"  splits:\n  - name: train\n    num_examples: {sizes[task]['train']}\n"
+                     f"  - name: test\n    num_examples: {sizes[task]['test']}")
+    header = ["---", "license: other", "license_name: mixed (see Licences)", "language:\n- en",
+              "task_categories:\n- text-classification", "pretty_name: stance-bench",
+              "configs:", *configs, "dataset_info:", *infos, "---"]
+    body = [
+        "# stance-bench", "",
+        "Sentences about alliance security (NATO, Russia and the Soviet Union, the Baltic states, Ukraine, "
+        "Georgia) labelled by hand for the **tension** they describe and the **stance** of each named actor.", "",
+        f"Data fingerprint `{fp}`; split `{split}` (whole documents, by a hash of the document id).", "",
+        "## Label maps", "",
+        "- stance: " + ", ".join(f"{i} = {n}" for i, n in enumerate(labels_for("stance"))),
+        "- tension: " + ", ".join(f"{i} = {n}" for i, n in enumerate(labels_for("tension"))), "",
+        "## Sizes", "", "| task | train | test |", "|---|---|---|",
+        *[f"| {t} | {s['train']} | {s['test']} |" for t, s in sizes.items()], "",
+        "Sentences per source dataset: " + ", ".join(f"{k} {v}" for k, v in sorted(per_dataset.items())), "",
+        "## Sources and licences", "",
+        *[f"- **{k}**: {v}" for k, v in LICENSES.items()], "",
+        "Every row keeps its own `source`, `url` (where known) and `license`; reusing kremlin.ru text requires "
+        "attribution to kremlin.ru (CC BY 4.0), Wikinews text attribution to Wikinews (CC BY 2.5).", "",
+    ]
+    return "\n".join(header) + "\n" + "\n".join(body)
+

@@ -1,0 +1,61 @@
+"""Adding hand-labelled sentences to the store (what `stance-bench add` calls)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Sequence
+
+from .schema import load_actors, suggest_actors
+from .store import append_records, labels_dir
+
+
+class ArgumentError(ValueError):
+    """A malformed ACTOR=STANCE or ACTOR=MENTION argument, or an unknown actor."""
+
+
+def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise ArgumentError(f"--{what} {item!r}: expected ACTOR={what.upper()}")
+        key, val = item.split("=", 1)
+        key, val = key.strip(), val.strip()
+        if key in out:
+            raise ArgumentError(f"--{what} {item!r}: {key} is given twice")
+        out[key] = val
+    return out
+
+
+def make_record(text: str, *, tension: str, doc: str, source: str, license: str, actors: Sequence[str] = (),
+                mentions: Sequence[str] = (), id: str | None = None, date: str | None = None,
+                speaker: str | None = None, url: str | None = None, labels: str | Path | None = None) -> dict[str, Any]:
+    """A record from command-line style arguments; unknown actors get close matches from the registry."""
+    registry = load_actors(labels_dir(labels) / "actors.toml")
+    stances = _pairs(actors, "actor")
+    mention_of = _pairs(mentions, "mention")
+    for a in [*stances, *mention_of]:
+        if a not in registry:
+            hint = suggest_actors(a, registry)
+            raise ArgumentError(f"unknown actor {a!r}" + (f"; did you mean {', '.join(hint)}?" if hint else "")
+                                + " (the registry is labels/actors.toml)")
+    for a in mention_of:
+        if a not in stances:
+            raise ArgumentError(f"--mention {a}=...: {a} has no --actor {a}=STANCE")
+    rec: dict[str, Any] = {
+        "id": id or "user-" + hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:12],
+        "text": text, "doc": doc, "tension": tension,
+        "stances": [{"actor": a, "stance": s, **({"mention": mention_of[a]} if a in mention_of else {})}
+                    for a, s in stances.items()],
+        "source": source,
+    }
+    for k, v in (("date", date), ("speaker", speaker), ("url", url)):
+        if v is not None:
+            rec[k] = v
+    rec["license"] = license
+    return rec
+
+
+def add_sentence(text: str, *, dataset: str = "user", labels: str | Path | None = None, **kwargs: Any) -> tuple[dict[str, Any], Path]:
+    """Validate and append one sentence; on any problem nothing on disk changes."""
+    rec = make_record(text, labels=labels, **kwargs)
+    return rec, append_records(dataset, [rec], labels)

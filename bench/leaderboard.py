@@ -1,0 +1,137 @@
+"""The leaderboard file: result records in `models/leaderboard.jsonl`, Markdown rendered from them.
+
+Records made on another data fingerprint are never ranked with current ones (they are listed as
+stale until re-run); re-evaluating a model replaces its record for that fingerprint.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from . import metrics
+from .splits import SPLITS
+
+HUMAN = "human"
+FLOOR = "majority"
+
+
+def path_jsonl(models: Path) -> Path:
+    return Path(models) / "leaderboard.jsonl"
+
+
+def path_md(models: Path) -> Path:
+    return Path(models) / "LEADERBOARD.md"
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _key(r: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (r["task"], r["split"], r["model"], r["data_fingerprint"])
+
+
+def upsert(records: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records with `new` in place of any record of the same task, split, model and fingerprint."""
+    new = list(new)
+    keys = {_key(r) for r in new}
+    return [r for r in records if _key(r) not in keys] + new
+
+
+def _docs(r: dict[str, Any]) -> np.ndarray:
+    k = len(r["confusion"]["labels"])
+    return np.asarray(r["doc_confusion"]["counts"], dtype=np.int64).reshape(-1, k, k)
+
+
+def rerank(records: list[dict[str, Any]], fingerprint: str) -> list[dict[str, Any]]:
+    """Set rank, p-value against the leader and leader on every current, rankable record."""
+    for r in records:
+        for f in ("rank", "p_value", "leader"):
+            r.pop(f, None)
+        r["stale"] = r["data_fingerprint"] != fingerprint
+    groups: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in records:
+        if not r["stale"] and r["model"] != HUMAN:
+            groups.setdefault((r["task"], r["split"]), {})[r["model"]] = r
+    for group in groups.values():
+        ranked = metrics.rank_models({m: _docs(r) for m, r in group.items()})
+        for m, info in ranked.items():
+            group[m].update({"rank": info["rank"], "p_value": info["p_value"], "leader": info["leader"]})
+    return records
+
+
+def save(records: list[dict[str, Any]], models: Path, fingerprint: str) -> None:
+    models = Path(models)
+    models.mkdir(parents=True, exist_ok=True)
+    records = rerank(sorted(records, key=lambda r: (r["task"], r["split"], r["model"], r["data_fingerprint"])), fingerprint)
+    _write(path_jsonl(models), "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    _write(path_md(models), render(records, fingerprint))
+
+
+def _write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _fmt(m: dict[str, float] | None) -> str:
+    if not m:
+        return "–"
+    return f"{m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
+
+
+def _p(v: Any) -> str:
+    return "–" if v is None else ("leader" if v == 1.0 else f"{v:.3f}")
+
+
+COLUMNS = {"stance": ("macro_f1", "f_pol", "accuracy", "severe_error_rate"),
+           "tension": ("macro_f1", "accuracy", "mae", "qwk")}
+
+
+def table(records: list[dict[str, Any]], task: str, split: str) -> list[list[str]]:
+    """Rows of one leaderboard table, by rank; the human row (if any) first as the ceiling."""
+    rows = [r for r in records if r["task"] == task and r["split"] == split and not r.get("stale")]
+    ranked = sorted((r for r in rows if r["model"] != HUMAN), key=lambda r: (r.get("rank", 99), -r["metrics"]["macro_f1"]["value"], r["model"]))
+    out = []
+    for r in [x for x in rows if x["model"] == HUMAN] + ranked:
+        name = r["model"] + (" (ceiling)" if r["model"] == HUMAN else " (floor)" if r["model"] == FLOOR else "")
+        rank = "–" if r["model"] == HUMAN else str(r.get("rank", "?"))
+        out.append([rank, name, *(_fmt(r["metrics"].get(c)) for c in COLUMNS[task]), _p(r.get("p_value")), str(r["n_test"])])
+    return out
+
+
+def render(records: list[dict[str, Any]], fingerprint: str) -> str:
+    lines = ["# stance-bench leaderboard", "",
+             f"Rendered {time.strftime('%Y-%m-%d', time.gmtime())} from `models/leaderboard.jsonl`; "
+             f"data fingerprint **{fingerprint}**.", "",
+             "Scores with 95% intervals from 1,000 bootstrap resamples of whole documents. Rank: models that a "
+             "paired bootstrap test (over documents, 5%) cannot separate from a rank's leader share its rank; "
+             "p is each model's p-value against the overall leader. `human` is the second annotator scored "
+             "against adjudicated gold on the agreement sample (not the test split): a ceiling, not ranked. "
+             "Lower is better for severe_error_rate and mae.", ""]
+    for task in ("stance", "tension"):
+        for split in SPLITS:
+            rows = table(records, task, split)
+            if not rows:
+                continue
+            cols = ["rank", "model", *COLUMNS[task], "p vs leader", "n"]
+            lines += [f"## {task} · {split} split", "", "| " + " | ".join(cols) + " |",
+                      "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(r) + " |" for r in rows]
+            lines.append("")
+    stale = [r for r in records if r.get("stale")]
+    if stale:
+        lines += ["## Stale records (other data fingerprint: re-run to rank them)", "",
+                  "| task | split | model | data | macro_f1 |", "|---|---|---|---|---|"]
+        lines += [f"| {r['task']} | {r['split']} | {r['model']} | {r['data_fingerprint']} | {_fmt(r['metrics']['macro_f1'])} |" for r in stale]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,151 @@
+"""The label vocabulary, the actor registry and record validation.
+
+Everything here is pure Python (no heavy imports) so that the CLI's `validate` and `add` stay fast.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TENSIONS: tuple[str, ...] = ("low", "medium", "high")
+"""Tension labels in ordinal order (low < medium < high); the order is the ClassLabel order."""
+STANCES: tuple[str, ...] = ("pro-cooperation", "cautious", "deterrence-seeking")
+"""Stance labels, in a fixed order used by every label map, matrix and export."""
+TASKS: tuple[str, ...] = ("stance", "tension")
+ACTOR_KINDS: tuple[str, ...] = ("state", "organisation", "group")
+
+DATASET_NAME = re.compile(r"^[a-z0-9-]+$")
+REQUIRED_FIELDS: dict[str, type] = {
+    "id": str, "text": str, "doc": str, "tension": str, "stances": list, "source": str, "license": str,
+}
+OPTIONAL_FIELDS: dict[str, type] = {
+    "date": str, "speaker": str, "speaker_country": str, "title": str, "url": str, "note": str,
+}
+STANCE_FIELDS = {"actor", "stance", "mention"}
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def labels_for(task: str) -> tuple[str, ...]:
+    """The fixed label order of a task."""
+    if task == "stance":
+        return STANCES
+    if task == "tension":
+        return TENSIONS
+    raise ValueError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    name: str
+    kind: str
+    bloc: str
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+def load_actors(path: Path) -> dict[str, Actor]:
+    """Read the actor registry (TOML, one table per canonical id)."""
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    actors: dict[str, Actor] = {}
+    for key, val in raw.items():
+        kind = val.get("kind")
+        if kind not in ACTOR_KINDS:
+            raise ValueError(f"{path}: actor {key}: kind must be one of {ACTOR_KINDS}, got {kind!r}")
+        actors[key] = Actor(key, val["name"], kind, val.get("bloc", "other"), tuple(val.get("aliases", ())))
+    return actors
+
+
+def normalise_text(text: str) -> str:
+    """Case- and white-space-folded text, used to catch the same sentence labelled twice."""
+    return " ".join(text.split()).casefold()
+
+
+def valid_date(value: str) -> bool:
+    if not _DATE.match(value):
+        return False
+    try:
+        if len(value) == 10:
+            _dt.date.fromisoformat(value)
+        elif len(value) == 7:
+            _dt.date.fromisoformat(value + "-01")
+    except ValueError:
+        return False
+    return True
+
+
+def year_of(date: str | None) -> int | None:
+    return int(date[:4]) if date and _DATE.match(date) else None
+
+
+def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
+    """Every problem with one record, as (field, message) pairs; an empty list means valid."""
+    if not isinstance(obj, dict):
+        return [("record", "must be a JSON object")]
+    problems: list[tuple[str, str]] = []
+    for name, typ in REQUIRED_FIELDS.items():
+        if name not in obj:
+            problems.append((name, "is missing"))
+        elif not isinstance(obj[name], typ):
+            problems.append((name, f"must be a {typ.__name__}"))
+        elif typ is str and not obj[name].strip():
+            problems.append((name, "must not be empty"))
+    for name, typ in OPTIONAL_FIELDS.items():
+        if name in obj and (not isinstance(obj[name], typ) or not obj[name].strip()):
+            problems.append((name, f"must be a non-empty {typ.__name__} when present"))
+    for name in obj:
+        if name not in REQUIRED_FIELDS and name not in OPTIONAL_FIELDS:
+            problems.append((name, "is not a known field"))
+    if isinstance(obj.get("tension"), str) and obj["tension"] not in TENSIONS:
+        problems.append(("tension", f"{obj['tension']!r} is not one of {', '.join(TENSIONS)}"))
+    if isinstance(obj.get("date"), str) and not valid_date(obj["date"]):
+        problems.append(("date", f"{obj['date']!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)"))
+    text = obj.get("text") if isinstance(obj.get("text"), str) else ""
+    if isinstance(obj.get("stances"), list):
+        seen: set[str] = set()
+        for k, st in enumerate(obj["stances"]):
+            where = f"stances[{k}]"
+            if not isinstance(st, dict):
+                problems.append((where, "must be an object with actor, stance and optional mention"))
+                continue
+            for extra in sorted(set(st) - STANCE_FIELDS):
+                problems.append((f"{where}.{extra}", "is not a known field"))
+            actor = st.get("actor")
+            if not isinstance(actor, str):
+                problems.append((f"{where}.actor", "is missing"))
+            elif actor not in actors:
+                hint = suggest_actors(actor, actors)
+                problems.append((f"{where}.actor", f"unknown actor {actor!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else "")))
+            elif actor in seen:
+                problems.append((f"{where}.actor", f"{actor} has more than one stance in this sentence"))
+            else:
+                seen.add(actor)
+            if st.get("stance") not in STANCES:
+                problems.append((f"{where}.stance", f"{st.get('stance')!r} is not one of {', '.join(STANCES)}"))
+            if "mention" in st:
+                mention = st["mention"]
+                if not isinstance(mention, str) or not mention:
+                    problems.append((f"{where}.mention", "must be a non-empty string"))
+                elif mention not in text:
+                    problems.append((f"{where}.mention", f"{mention!r} is not a substring of text"))
+    return problems
+
+
+def suggest_actors(query: str, actors: dict[str, Actor], n: int = 3) -> list[str]:
+    """Close registry ids for a mistyped actor, matching ids, names and aliases."""
+    import difflib
+
+    names: dict[str, str] = {}
+    for a in actors.values():
+        for label in (a.id, a.name, *a.aliases):
+            names.setdefault(label.casefold(), a.id)
+    hits = difflib.get_close_matches(query.casefold(), list(names), n=n * 3, cutoff=0.6)
+    out: list[str] = []
+    for h in hits:
+        if names[h] not in out:
+            out.append(names[h])
+    return out[:n]

@@ -1,0 +1,28 @@
+"""Sharing models as skops files: loadable without running arbitrary code, given trusted types."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import artifacts
+from .store import models_dir
+
+
+def export_skops(name: str, task: str, split: str = "document", output: str | Path | None = None,
+                 models: str | Path | None = None) -> tuple[Path, list[str]]:
+    """Write a verified model as skops; returns the path and the types a loader must trust."""
+    import skops.io as sio
+
+    mod = models_dir(models)
+    est, _ = artifacts.load(artifacts.model_path(mod, name, task, split))
+    path = Path(output) if output else mod / "export" / f"{name}-{task}-{split}.skops"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sio.dump(est, path)
+    return path, list(sio.get_untrusted_types(file=path))
+
+
+def load_skops(path: str | Path, trusted: list[str]) -> Any:
+    """Load a skops file, trusting only the listed types (skops refuses anything else)."""
+    import skops.io as sio
+
+    return sio.load(path, trusted=trusted)

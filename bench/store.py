@@ -1,0 +1,167 @@
+"""The validated label store: loading, checking and atomically writing `labels/NAME.jsonl`.
+
+A write takes a lock, re-validates every dataset with the change applied, and replaces the file
+atomically, so a rejected write leaves every file on disk exactly as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .schema import DATASET_NAME, Actor, check_record, load_actors, normalise_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def labels_dir(path: str | Path | None = None) -> Path:
+    """The labels folder: an explicit path, $STANCE_BENCH_LABELS, or `labels/` of the checkout."""
+    return Path(path or os.environ.get("STANCE_BENCH_LABELS") or ROOT / "labels")
+
+
+def models_dir(path: str | Path | None = None) -> Path:
+    """The models folder: an explicit path, $STANCE_BENCH_MODELS, or `models/` of the checkout."""
+    return Path(path or os.environ.get("STANCE_BENCH_MODELS") or ROOT / "models")
+
+
+class LabelError(ValueError):
+    """Raised with every problem found, each as `FILE:LINE: field: what is wrong`."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Record:
+    """One labelled sentence and where it was read from."""
+
+    dataset: str
+    line: int
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def dataset_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*.jsonl") if DATASET_NAME.match(p.stem))
+
+
+def _parse_file(path: Path, actors: dict[str, Actor], problems: list[str], text: str | None = None) -> list[Record]:
+    records = []
+    lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path}:{n}: record: invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        errs = check_record(obj, actors)
+        problems.extend(f"{path}:{n}: {fld}: {msg}" for fld, msg in errs)
+        if not errs:
+            records.append(Record(path.stem, n, obj))
+    return records
+
+
+def _cross_check(records: Iterable[Record], root: Path, problems: list[str]) -> None:
+    ids: dict[str, Record] = {}
+    texts: dict[str, Record] = {}
+    for r in records:
+        where = f"{root / (r.dataset + '.jsonl')}:{r.line}"
+        if r.id in ids:
+            first = ids[r.id]
+            problems.append(f"{where}: id: {r.id!r} is already used at {first.dataset}.jsonl:{first.line}")
+        else:
+            ids[r.id] = r
+        key = normalise_text(r["text"])
+        if key in texts:
+            first = texts[key]
+            problems.append(f"{where}: text: the same sentence is already labelled at {first.dataset}.jsonl:{first.line} ({first.id})")
+        else:
+            texts[key] = r
+
+
+def check_store(root: str | Path | None = None, pending: dict[str, str] | None = None) -> tuple[list[Record], list[str]]:
+    """Parse and check every dataset; `pending` maps dataset name to proposed new file content."""
+    root = labels_dir(root)
+    actors = load_actors(root / "actors.toml")
+    problems: list[str] = []
+    records: list[Record] = []
+    files = {p.stem: p for p in dataset_files(root)}
+    for name in pending or {}:
+        files.setdefault(name, root / f"{name}.jsonl")
+    for name in sorted(files):
+        records += _parse_file(files[name], actors, problems, (pending or {}).get(name))
+    _cross_check(records, root, problems)
+    return records, problems
+
+
+def load_records(root: str | Path | None = None, datasets: Iterable[str] | None = None) -> list[Record]:
+    """Every valid record of the store; raises LabelError listing all problems if any."""
+    records, problems = check_store(root)
+    if problems:
+        raise LabelError(problems)
+    if datasets is not None:
+        wanted = set(datasets)
+        records = [r for r in records if r.dataset in wanted]
+    return records
+
+
+def fingerprint(root: str | Path | None = None) -> str:
+    """A short hash of the label files and actor registry: results on other data are not comparable."""
+    root = labels_dir(root)
+    h = hashlib.sha256()
+    for p in [root / "actors.toml", *dataset_files(root)]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _lock(root: Path):
+    from filelock import FileLock
+
+    return FileLock(str(root / ".labels.lock"), timeout=30)
+
+
+def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | None = None) -> Path:
+    """Append records to `labels/DATASET.jsonl` if, and only if, the whole store stays valid."""
+    root = labels_dir(root)
+    if not DATASET_NAME.match(dataset):
+        raise LabelError([f"{root / (dataset + '.jsonl')}: dataset: name must match [a-z0-9-]+"])
+    path = root / f"{dataset}.jsonl"
+    with _lock(root):
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if old and not old.endswith("\n"):
+            old += "\n"
+        content = old + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new)
+        _, problems = check_store(root, pending={dataset: content})
+        if problems:
+            raise LabelError(problems)
+        _atomic_write(path, content)
+    return path

@@ -90,22 +90,14 @@ def export(out: str | Path, split: str = "document", labels: str | Path | None =
 
 
 def card(sizes: dict[str, dict[str, int]], per_dataset: collections.Counter, split: str, fp: str) -> str:
-    def names(task: str) -> str:
-        return "\n".join(f"          '{i}': {n}" for i, n in enumerate(labels_for(task)))
-
     configs = []
     for i, task in enumerate(("stance", "tension")):
         configs.append(f"- config_name: {task}\n" + ("  default: true\n" if i == 0 else "") +
                        f"  data_files:\n  - split: train\n    path: {task}/train.parquet\n"
                        f"  - split: test\n    path: {task}/test.parquet")
-    infos = []
-    for task in ("stance", "tension"):
-        infos.append(f"- config_name: {task}\n  features:\n  - name: label\n    dtype:\n      class_label:\n        names:\n{names(task)}\n"
-                     f"  splits:\n  - name: train\n    num_examples: {sizes[task]['train']}\n"
-                     f"  - name: test\n    num_examples: {sizes[task]['test']}")
     header = ["---", "license: other", "license_name: mixed (see Licences)", "language:\n- en",
               "task_categories:\n- text-classification", "pretty_name: stance-bench",
-              "configs:", *configs, "dataset_info:", *infos, "---"]
+              "configs:", *configs, "---"]
     body = [
         "# stance-bench", "",
         "Sentences about alliance security (NATO, Russia and the Soviet Union, the Baltic states, Ukraine, "

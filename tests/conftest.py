@@ -1,0 +1,46 @@
+"""Shared fixtures: a small copy of the real labels, and models trained on it once per session."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LABELS = REPO / "labels"
+
+
+def small_labels(dest: Path, docs_per_dataset: int = 30) -> Path:
+    """A labels folder with the registry and the first documents (sorted) of each real dataset."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(LABELS / "actors.toml", dest / "actors.toml")
+    for path in sorted(LABELS.glob("*.jsonl")):
+        recs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        keep = set(sorted({r["doc"] for r in recs})[:docs_per_dataset])
+        (dest / path.name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs if r["doc"] in keep))
+    return dest
+
+
+@pytest.fixture()
+def labels(tmp_path: Path) -> Path:
+    """A writable copy of a small real dataset (function scope: tests may change it)."""
+    return small_labels(tmp_path / "labels", docs_per_dataset=8)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(labels, models) with majority, actor-prior and tfidf-lr trained on a small real dataset."""
+    from bench.training import train
+
+    root = tmp_path_factory.mktemp("trained")
+    lab = small_labels(root / "labels", docs_per_dataset=30)
+    mod = root / "models"
+    for name, tasks in (("majority", ("stance", "tension")), ("actor-prior", ("stance",)), ("tfidf-lr", ("stance", "tension"))):
+        for task in tasks:
+            train(name, task, "document", 0, lab, mod)
+    return lab, mod
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from bench.agreement import agreement, human_records, krippendorff_alpha
+from bench.store import load_records
+
+
+def write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_figures_from_small_files(tmp_path: Path) -> None:
+    first = [{"id": "a", "tension": "low", "stances": [{"actor": "RUS", "stance": "cautious"}, {"actor": "USA", "stance": "pro-cooperation"}]},
+             {"id": "b", "tension": "high", "stances": []},
+             {"id": "c", "tension": "medium", "stances": [{"actor": "NATO", "stance": "deterrence-seeking"}]},
+             {"id": "d", "skip": "trade"}]
+    second = [{"id": "a", "tension": "low", "stances": [{"actor": "RUS", "stance": "deterrence-seeking"}]},
+              {"id": "b", "tension": "high", "stances": []},
+              {"id": "c", "tension": "low", "stances": [{"actor": "NATO", "stance": "deterrence-seeking"}, {"actor": "EST", "stance": "cautious"}]},
+              {"id": "d", "skip": "trade"}]
+    write(tmp_path / "agreement" / "first.jsonl", first)
+    write(tmp_path / "agreement" / "second.jsonl", second)
+    res = agreement(tmp_path)
+    assert res["sample"] == 4 and res["both_labelled"] == 3 and res["skips"]["both"] == 1
+    t = res["tension"]
+    assert t["cohen_kappa"] == pytest.approx(cohen_kappa_score(["low", "high", "medium"], ["low", "high", "low"]))
+    assert t["confusion"]["matrix"][1][0] == 1  # medium (first) vs low (second)
+    s = res["stance"]
+    # actor sets: first {RUS, USA}, {}, {NATO}; second {RUS}, {}, {NATO, EST}: overlap 2 of 3 + 3
+    assert s["actor_set_f1"] == pytest.approx(2 * 2 / (3 + 3))
+    assert s["n"] == 2 and s["observed_agreement"] == pytest.approx(0.5)
+
+
+def test_krippendorff_alpha_known_values() -> None:
+    assert krippendorff_alpha([0, 1, 2, 0], [0, 1, 2, 0], "nominal") == pytest.approx(1.0)
+    # Krippendorff (2011) style check: alpha of two coders nominal equals 1 - Do/De
+    a, b = [0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0]
+    import numpy as np
+
+    pairs = list(zip(a, b)) + list(zip(b, a))
+    vals = np.array(a + b)
+    n = len(vals)
+    do = sum(x != y for x, y in pairs) / len(pairs)
+    de = sum((vals[i] != vals[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    assert krippendorff_alpha(a, b, "nominal") == pytest.approx(1 - do / de)
+
+
+def test_human_rows_score_second_annotator_against_gold(labels: Path) -> None:
+    recs = load_records(labels)[:6]
+    second = []
+    for r in recs:
+        second.append({"id": r.id, "tension": r["tension"], "stances": r["stances"]})
+    write(labels / "agreement" / "second.jsonl", second)
+    rows = {h["task"]: h for h in human_records(labels)}
+    assert rows["tension"]["metrics"]["accuracy"]["value"] == 1.0
+    assert rows["tension"]["model"] == "human" and rows["tension"]["n_test"] == 6

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import artifacts
+from bench.training import train
+
+
+def test_manifest_records_what_reproduces_the_model(trained: tuple[Path, Path]) -> None:
+    lab, mod = trained
+    m = artifacts.read_manifest(artifacts.model_path(mod, "tfidf-lr", "stance", "document"))
+    for key in ("sha256", "versions", "data_fingerprint", "params", "seed", "fit_seconds", "cv_macro_f1", "split_rule"):
+        assert key in m
+    assert "clf__C" in m["params"] and m["params"]["clf__C"] in m["grid"]["clf__C"]
+
+
+def copy_model(trained: tuple[Path, Path], tmp_path: Path) -> Path:
+    _, mod = trained
+    src = artifacts.model_path(mod, "majority", "tension", "document")
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    shutil.copy(artifacts.manifest_path(src), artifacts.manifest_path(dst))
+    return dst
+
+
+def test_tampered_model_is_refused(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    path = copy_model(trained, tmp_path)
+    artifacts.load(path)  # the untouched copy loads
+    with open(path, "ab") as fh:
+        fh.write(b"\0evil")
+    with pytest.raises(artifacts.ModelError, match="sha256 does not match.*\n.*retrain"):
+        artifacts.load(path)
+
+
+def test_version_mismatch_and_missing_manifest_are_refused(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    path = copy_model(trained, tmp_path)
+    man = json.loads(artifacts.manifest_path(path).read_text())
+    man["versions"]["scikit-learn"] = "0.1.0"
+    artifacts.manifest_path(path).write_text(json.dumps(man))
+    with pytest.raises(artifacts.ModelError, match="trained with scikit-learn 0.1.0"):
+        artifacts.load(path)
+    artifacts.manifest_path(path).unlink()
+    with pytest.raises(artifacts.ModelError, match="is missing"):
+        artifacts.load(path)
+
+
+def test_training_is_deterministic_and_skips_current_models(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    first = train("tfidf-lr", "tension", "document", 0, lab, tmp_path / "a")
+    second = train("tfidf-lr", "tension", "document", 0, lab, tmp_path / "b")
+    assert first.cv_macro_f1 == second.cv_macro_f1 and first.params == second.params
+    again = train("tfidf-lr", "tension", "document", 0, lab, tmp_path / "a")
+    assert again.skipped and again.cv_macro_f1 == first.cv_macro_f1

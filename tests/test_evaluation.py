@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import leaderboard as lb
+from bench.artifacts import ModelError
+from bench.evaluation import evaluate, predict_test
+from bench.store import append_records, fingerprint
+from bench.training import train
+
+
+def test_evaluate_writes_complete_records(trained: tuple[Path, Path]) -> None:
+    lab, mod = trained
+    recs = evaluate(["majority", "actor-prior", "tfidf-lr"], "stance", "document", lab, mod)
+    for r in recs:
+        assert r["data_fingerprint"] == fingerprint(lab)
+        for key in ("schema_version", "metrics", "per_class", "confusion", "doc_confusion", "seed", "params", "versions",
+                    "git_commit", "train_seconds", "predict_seconds", "signature", "per_actor", "per_source"):
+            assert key in r, key
+        assert set(r["metrics"]) == {"macro_f1", "accuracy", "f_pol", "severe_error_rate"}
+    scores = {r["model"]: r["metrics"]["macro_f1"]["value"] for r in recs}
+    assert scores["tfidf-lr"] > scores["majority"]
+
+
+def test_same_command_gives_identical_numbers(trained: tuple[Path, Path]) -> None:
+    lab, mod = trained
+    a = evaluate(["tfidf-lr"], "tension", "document", lab, mod)[0]
+    b = evaluate(["tfidf-lr"], "tension", "document", lab, mod)[0]
+    assert a["metrics"] == b["metrics"] and a["doc_confusion"] == b["doc_confusion"]
+
+
+def test_record_reproduces_its_model(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    """Retraining from what a record says (model, task, split, seed, data) gives the same scores."""
+    lab, mod = trained
+    rec = evaluate(["tfidf-lr"], "stance", "document", lab, mod)[0]
+    assert rec["data_fingerprint"] == fingerprint(lab)
+    fresh = tmp_path / "models"
+    res = train(rec["model"], rec["task"], rec["split"], rec["seed"], lab, fresh)
+    assert res.params == rec["params"]
+    again = evaluate([rec["model"]], rec["task"], rec["split"], lab, fresh)[0]
+    assert again["metrics"] == rec["metrics"]
+
+
+def test_model_trained_on_other_data_is_refused(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    lab, mod = trained
+    lab2 = tmp_path / "labels"
+    shutil.copytree(lab, lab2)
+    append_records("user", [{"id": "zz-1", "text": "An extra sentence about NATO talks.", "doc": "zz", "tension": "low",
+                             "stances": [], "source": "t", "license": "CC0-1.0"}], lab2)
+    with pytest.raises(ModelError, match="retrain"):
+        predict_test("majority", "tension", "document", lab2, mod)
+
+
+def test_leaderboard_ranks_current_records_and_flags_stale_ones(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    recs = evaluate(["majority", "tfidf-lr"], "tension", "document", lab, mod)
+    old = {**recs[0], "data_fingerprint": "000000000000"}
+    out = tmp_path / "board"
+    lb.save(lb.upsert([old], recs), out, fingerprint(lab))
+    saved = lb.load(lb.path_jsonl(out))
+    stale = [r for r in saved if r["stale"]]
+    assert len(stale) == 1 and "rank" not in stale[0]
+    current = {r["model"]: r for r in saved if not r["stale"]}
+    assert current["tfidf-lr"]["rank"] == 1 and current["tfidf-lr"]["p_value"] == 1.0
+    md = lb.path_md(out).read_text()
+    assert "majority (floor)" in md and "Stale records" in md and fingerprint(lab) in md
+    # re-evaluating replaces, never duplicates
+    lb.save(lb.upsert(saved, evaluate(["tfidf-lr"], "tension", "document", lab, mod)), out, fingerprint(lab))
+    again = lb.load(lb.path_jsonl(out))
+    assert len(again) == len(saved)

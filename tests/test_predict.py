@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from bench.predict import InputError, predict_file
+
+from .conftest import read
+
+
+def test_predicts_every_line_with_probabilities(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    rows = [{"text": "The alliance agreed to deepen cooperation with Moscow.", "id": i} for i in range(25)]
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    n = predict_file("tfidf-lr", "tension", inp, tmp_path / "out.jsonl", labels=lab, models=mod, batch_size=7)
+    out = read(tmp_path / "out.jsonl")
+    assert n == 25 and [o["id"] for o in out] == list(range(25))
+    for o in out:
+        assert o["prediction"] in ("low", "medium", "high")
+        assert sum(o["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+
+
+def test_stance_input_needs_an_actor_and_bad_lines_leave_no_output(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"text": "Russia objected.", "actor": "RUS"}) + "\n" + json.dumps({"text": "No actor here."}) + "\n")
+    with pytest.raises(InputError, match=r"in.jsonl:2: actor"):
+        predict_file("tfidf-lr", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_streaming_memory_does_not_grow_with_the_file(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    line = json.dumps({"text": "NATO ministers discussed the Russian deployments on the border.", "actor": "NATO"}) + "\n"
+    peaks = []
+    for n in (2000, 8000):
+        inp = tmp_path / f"in{n}.jsonl"
+        inp.write_text(line * n)
+        tracemalloc.start()
+        predict_file("majority", "stance", inp, tmp_path / f"out{n}.jsonl", labels=lab, models=mod, batch_size=500)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < peaks[0] * 2  # four times the input, far less than four times the memory

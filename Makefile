@@ -21,12 +21,16 @@ $(STAMP): pyproject.toml
 setup-embed: setup
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),embed]"
 
+SPLITS := --split document --split temporal --split cross-source
+
 train: setup
 	$(BIN)/stance-bench validate
-	$(BIN)/stance-bench train
+	$(BIN)/stance-bench train $(SPLITS)
 
+# Full reports for the default split; one line per model for the generalisation splits.
 eval: train
-	$(BIN)/stance-bench eval
+	$(BIN)/stance-bench eval --split temporal --split cross-source --no-details
+	$(BIN)/stance-bench eval --split document
 
 test: setup
 	$(BIN)/python -m pytest

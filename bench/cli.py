@@ -194,6 +194,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
 @app.command("eval")
 def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt = None,
              plots: Annotated[bool, typer.Option(help="write confusion-matrix PNGs under models/plots/")] = True,
+             details: Annotated[bool, typer.Option(help="full report per model (metrics, per class, confusion, per actor and source); --no-details prints one line each")] = True,
              labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
     """Evaluate trained models on the test side; print the report, update the leaderboard and plots."""
     from . import models as registry
@@ -203,7 +204,7 @@ def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOp
     names = [n for n in (model or list(registry.REGISTRY)) if registry.available(n)]
     con = _console()
     try:
-        evaluate_and_record(names, _tasks(task), _splits(split), labels, models, plots, con)
+        evaluate_and_record(names, _tasks(task), _splits(split), labels, models, plots, con, details)
     except ModelError as exc:
         _fail(str(exc))
 

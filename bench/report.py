@@ -13,7 +13,7 @@ from rich.table import Table
 
 from . import leaderboard as lb
 from .schema import labels_for
-from .store import fingerprint, models_dir
+from .store import fingerprint, labels_dir, models_dir
 
 
 def _ci(m: dict[str, float]) -> str:
@@ -64,9 +64,15 @@ def plot_path(models: Path, rec: dict[str, Any]) -> Path:
     return Path(models) / "plots" / f"confusion-{rec['task']}-{rec['split']}-{rec['model']}.png"
 
 
+def print_summary(rec: dict[str, Any], con: Console) -> None:
+    m = rec["metrics"]["macro_f1"]
+    con.print(f"{rec['model']} · {rec['task']} · {rec['split']}: macro-F1 {_ci(m)} (n={rec['n_test']})")
+
+
 def evaluate_and_record(names: Sequence[str], tasks: Sequence[str], splits: Sequence[str], labels: str | Path | None,
-                        models: str | Path | None, plots: bool, con: Console) -> list[dict[str, Any]]:
-    """Evaluate, print each report, write the leaderboard files and the confusion PNGs."""
+                        models: str | Path | None, plots: bool, con: Console, details: bool = True) -> list[dict[str, Any]]:
+    """Evaluate, print each report, write the leaderboard files (with the human-ceiling rows when the
+    agreement files exist) and the confusion PNGs."""
     from . import models as registry
     from .evaluation import evaluate
     from .plots import confusion_png
@@ -77,13 +83,17 @@ def evaluate_and_record(names: Sequence[str], tasks: Sequence[str], splits: Sequ
         for task in tasks:
             todo = [n for n in names if task in registry.get(n).tasks]
             for rec in evaluate(todo, task, split, labels, models):
-                print_result(rec, con)
+                (print_result if details else print_summary)(rec, con)
                 if plots:
                     title = f"{rec['model']} · {task} · {split} split · data {rec['data_fingerprint']}"
                     path = confusion_png(rec["confusion"]["matrix"], rec["confusion"]["labels"], title, plot_path(mod, rec))
                     con.print(f"confusion matrix picture: {path}")
                 new.append(rec)
     records = lb.upsert(lb.load(lb.path_jsonl(mod)), new)
+    if (labels_dir(labels) / "agreement" / "second.jsonl").exists():
+        from .agreement import human_records
+
+        records = lb.upsert(records, human_records(labels))
     lb.save(records, mod, fp)
     print_leaderboard(tasks, splits, labels, models, con)
     con.print(f"wrote {lb.path_jsonl(mod)} and {lb.path_md(mod)}")

@@ -26,11 +26,11 @@ def test_export_round_trips_through_datasets(labels: Path, tmp_path: Path) -> No
     out = export(tmp_path / "hf", labels=labels)
     card = (out / "README.md").read_text()
     assert card.startswith("---\n") and "license:" in card and "0 = pro-cooperation" in card and "kremlin.ru" in card
-    back = datasets.load_dataset(str(out), "tension")
+    back = datasets.load_dataset(str(out), "tension", cache_dir=str(tmp_path / "cache"))
     ref = load_dataset("tension", labels=labels)
     assert back["train"].features["label"].names == list(TENSIONS)
     assert len(back["train"]) == len(ref["train"]) and back["test"]["id"] == ref["test"]["id"]
-    stance = datasets.load_dataset(str(out), "stance")
+    stance = datasets.load_dataset(str(out), "stance", cache_dir=str(tmp_path / "cache"))
     assert stance["test"]["label"] == ref_labels(labels)
 
 

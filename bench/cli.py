@@ -151,6 +151,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
           backend: Annotated[Backend, typer.Option(help="joblib backend for the searches")] = Backend.loky,
           scheduler: Annotated[Optional[str], typer.Option(help="dask scheduler address, tcp://HOST:PORT")] = None,
           workers: Annotated[Optional[int], typer.Option(help="start a local dask cluster of N workers")] = None,
+          jobs: Annotated[int, typer.Option(help="parallel CV fits with the local backend (-1: all cores)")] = -1,
           labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
     """Train registered models (grouped CV search on the training split) and save them with manifests."""
     from rich.progress import Progress
@@ -161,7 +162,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
     from .training import train as train_one
 
     names = model or list(registry.REGISTRY)
-    jobs, missing = [], []
+    todo, missing = [], []
     for n in names:
         try:
             spec = registry.get(n)
@@ -170,15 +171,15 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
         if not registry.available(n):
             missing.append(n)
             continue
-        jobs += [(n, t, s) for s in _splits(split) for t in _tasks(task) if t in spec.tasks]
+        todo += [(n, t, s) for s in _splits(split) for t in _tasks(task) if t in spec.tasks]
     for n in missing:
         typer.echo(f"skipping {n}: it needs the optional extra '{registry.get(n).extra}' "
                    f"(pip install -e '.[{registry.get(n).extra}]', or make setup-embed)", err=True)
     results = []
     con = _console()
-    with parallel(backend.value, scheduler, workers) as n_jobs, Progress(console=con, transient=True) as prog:
-        bar = prog.add_task("training", total=len(jobs))
-        for n, t, s in jobs:
+    with parallel(backend.value, scheduler, workers, jobs) as n_jobs, Progress(console=con, transient=True) as prog:
+        bar = prog.add_task("training", total=len(todo))
+        for n, t, s in todo:
             prog.update(bar, description=f"{n} · {t} · {s}")
             results.append(train_one(n, t, s, seed, labels, models, n_jobs=n_jobs, force=force))
             prog.advance(bar)

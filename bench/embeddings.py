@@ -38,7 +38,7 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     path = cache_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-    with sqlite3.connect(path) as db:
+    with sqlite3.connect(path, timeout=120) as db:
         db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
         found: dict[str, np.ndarray] = {}
         uniq = sorted(set(keys))

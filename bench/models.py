@@ -23,14 +23,16 @@ class ModelSpec:
     tasks: tuple[str, ...] = ("stance", "tension")
     description: str = ""
     extra: str | None = None  # optional dependency extra it needs
+    prepare: Callable[[Any, str], None] | None = None  # run once on the training inputs before the search
 
 
 REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register(name: str, factory: Callable[[str, int], Any], grid: dict[str, list[Any]] | None = None,
-             tasks: tuple[str, ...] = ("stance", "tension"), description: str = "", extra: str | None = None) -> ModelSpec:
-    spec = ModelSpec(name, factory, dict(grid or {}), tasks, description, extra)
+             tasks: tuple[str, ...] = ("stance", "tension"), description: str = "", extra: str | None = None,
+             prepare: Callable[[Any, str], None] | None = None) -> ModelSpec:
+    spec = ModelSpec(name, factory, dict(grid or {}), tasks, description, extra, prepare)
     REGISTRY[name] = spec
     return spec
 
@@ -169,6 +171,13 @@ def _minilm_lr(task: str, seed: int) -> Any:
     return _pipe(ColumnTransformer(parts), _lr(seed))
 
 
+def _warm_embeddings(X: Any, task: str) -> None:
+    """Embed every training text once in this process, so parallel CV workers only read the cache."""
+    from .embeddings import embed
+
+    embed([str(t) for t in X["marked" if task == "stance" else "text"]])
+
+
 register("majority", _majority, tasks=("stance", "tension"), description="DummyClassifier(most_frequent): the floor")
 register("stratified", _stratified, description="DummyClassifier(stratified): random guessing at the class rates")
 register("actor-prior", _actor_prior, tasks=("stance",), description="the actor's most frequent training stance")
@@ -182,5 +191,5 @@ register("tfidf-cnb", _tfidf_cnb, grid={"clf__alpha": [0.1, 0.3, 1.0]},
          description="word TF-IDF, window, actor one-hot + ComplementNB")
 register("hashing-sgd", _hashing_sgd, grid={"clf__alpha": [1e-5, 1e-4, 1e-3]},
          description="HashingVectorizer (no vocabulary) + SGD logistic loss")
-register("minilm-lr", _minilm_lr, grid={"clf__C": [0.3, 1.0, 3.0]}, extra="embed",
+register("minilm-lr", _minilm_lr, grid={"clf__C": [0.3, 1.0, 3.0]}, extra="embed", prepare=_warm_embeddings,
          description="all-MiniLM-L6-v2 sentence embeddings of the marked text (+ actor one-hot) + logistic regression")

@@ -34,14 +34,15 @@ class TrainResult:
 
 
 @contextlib.contextmanager
-def parallel(backend: str = "loky", scheduler: str | None = None, workers: int | None = None) -> Iterator[int]:
+def parallel(backend: str = "loky", scheduler: str | None = None, workers: int | None = None,
+             jobs: int = 1) -> Iterator[int]:
     """A joblib backend for the searches; yields the n_jobs to use.
 
     `dask` sends work to an existing cluster (`scheduler="tcp://HOST:PORT"`) or to a local one of
     `workers` processes on loopback. Dask is the optional extra `distributed`.
     """
     if backend != "dask":
-        yield 1
+        yield jobs
         return
     try:
         from distributed import Client, LocalCluster
@@ -77,6 +78,8 @@ def search(name: str, task: str, X: Any, y: list[str], groups: list[str], seed: 
     from sklearn.model_selection import GridSearchCV, cross_val_score
 
     spec = get(name)
+    if spec.prepare is not None:
+        spec.prepare(X, task)
     est = spec.factory(task, seed)
     if spec.grid:
         gs = GridSearchCV(est, spec.grid, scoring="f1_macro", cv=cv(seed), n_jobs=n_jobs, refit=True)

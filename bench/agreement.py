@@ -22,7 +22,7 @@ FIRST, SECOND = "first.jsonl", "second.jsonl"
 
 def read_annotation(path: Path) -> dict[str, dict[str, Any]]:
     out = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
         if line.strip():
             obj = json.loads(line)
             if "id" not in obj:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 VERSIONED = ("scikit-learn", "numpy", "scipy", "joblib")
+CODE_FILES = ("models.py", "features.py", "embeddings.py")
 
 
 class ModelError(RuntimeError):
@@ -31,6 +30,15 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return out
+
+
+def code_hash() -> str:
+    """Hash of the code that builds the models: a change to it makes saved models stale."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in CODE_FILES:
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    return h.hexdigest()[:12]
 
 
 def model_path(models: Path, name: str, task: str, split: str) -> Path:
@@ -50,16 +58,19 @@ def sha256_file(path: Path) -> str:
 
 
 def save(estimator: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    import io
+
     import joblib
 
+    from .store import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    joblib.dump(estimator, tmp, compress=3)
-    os.replace(tmp, path)
-    manifest = {**meta, "file": path.name, "sha256": sha256_file(path), "versions": versions(),
+    buf = io.BytesIO()
+    joblib.dump(estimator, buf, compress=3)
+    atomic_write(path, buf.getvalue())
+    manifest = {**meta, "file": path.name, "sha256": sha256_file(path), "versions": versions(), "code": code_hash(),
                 "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    manifest_path(path).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write(manifest_path(path), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
 
@@ -77,31 +88,48 @@ def problems(path: Path, manifest: dict[str, Any] | None) -> list[str]:
     out = []
     if sha256_file(path) != manifest.get("sha256"):
         out.append(f"{path}: sha256 does not match its manifest (the file was changed after training)")
+    return out + problems_versions(path, manifest)
+
+
+def problems_versions(path: Path, manifest: dict[str, Any]) -> list[str]:
     now = versions()
-    for pkg in ("python", *VERSIONED):
-        if manifest.get("versions", {}).get(pkg) != now.get(pkg):
-            out.append(f"{path}: trained with {pkg} {manifest.get('versions', {}).get(pkg)}, running {now.get(pkg)}")
-    return out
+    return [f"{path}: trained with {pkg} {manifest.get('versions', {}).get(pkg)}, running {now.get(pkg)}"
+            for pkg in ("python", *VERSIONED) if manifest.get("versions", {}).get(pkg) != now.get(pkg)]
 
 
-def current_manifest(path: Path, data_fingerprint: str, seed: int) -> dict[str, Any] | None:
-    """The manifest if the model is trustworthy and was trained on this data with this seed."""
+def current_manifest(path: Path, data_fingerprint: str, seed: int, grid: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The manifest if the model is intact and was trained on this data, seed, grid and model code."""
     m = read_manifest(path)
     if m is None or problems(path, m) or m.get("data_fingerprint") != data_fingerprint or m.get("seed") != seed:
+        return None
+    if m.get("code") != code_hash() or (grid is not None and m.get("grid") != json.loads(json.dumps(grid))):
         return None
     return m
 
 
 def load(path: Path) -> tuple[Any, dict[str, Any]]:
-    """Load a model only after its manifest vouches for it; raises ModelError with how to fix it."""
+    """Load a model only after its manifest vouches for it; raises ModelError with how to fix it.
+
+    The bytes are read once, hashed, and unpickled from memory, so what was checked is what is
+    loaded. The manifest guards against accidental or stale files; it is no defence against someone
+    who can rewrite both files.
+    """
+    import io
+
     import joblib
 
     manifest = read_manifest(path)
-    issues = problems(path, manifest)
+    data = path.read_bytes() if manifest is not None and path.exists() else None
+    if manifest is None or data is None:
+        issues = [f"{manifest_path(path)} is missing" if manifest is None else f"{path} is missing"]
+    else:
+        issues = problems_versions(path, manifest)
+        if hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
+            issues.insert(0, f"{path}: sha256 does not match its manifest (the file was changed after training)")
     if issues:
-        assert manifest is None or isinstance(manifest, dict)
         how = "retrain it: stance-bench train"
         if manifest:
             how += f" --model {manifest['model']} --task {manifest['task']} --split {manifest['split']} --force"
         raise ModelError("refusing to load an unverified model:\n  " + "\n  ".join(issues) + f"\n{how}")
-    return joblib.load(path), manifest  # type: ignore[return-value]
+    assert manifest is not None and data is not None
+    return joblib.load(io.BytesIO(data)), manifest

@@ -22,11 +22,16 @@ MIN_ACTOR_RECORDS = 10
 
 
 def git_commit(root: Path = ROOT) -> str | None:
+    """The checkout's commit, with `+dirty` when tracked files have uncommitted changes (None outside git)."""
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "HEAD"], capture_output=True, text=True, timeout=5)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", "bench", "labels"],
+                               capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return out.stdout.strip() or None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 @dataclass

@@ -13,7 +13,8 @@ from typing import Any, Sequence
 from .schema import Actor, labels_for
 from .store import Record
 
-MARK_OPEN, MARK_CLOSE = "⟦", "⟧"
+MARK_OPEN, MARK_CLOSE, MARK_SPEAKER = "actorstart", "actorend", "actorspeaker"
+"""Plain words, so that every tokenizer (TF-IDF, hashing, embeddings) keeps them."""
 WINDOW = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
 STANCE_COLUMNS = ("id", "text", "marked", "window", "actor", "bloc", "speaker", "doc", "source")
@@ -23,7 +24,7 @@ TENSION_COLUMNS = ("id", "text", "doc", "source")
 def mark(text: str, mention: str | None) -> tuple[str, str]:
     """(text with the first mention wrapped in markers, words around the mention tagged L_/R_)."""
     if not mention or mention not in text:
-        return f"{MARK_OPEN}speaker{MARK_CLOSE} " + text, "self_speaker"
+        return f"{MARK_SPEAKER} " + text, "self_speaker"
     i = text.index(mention)
     marked = f"{text[:i]} {MARK_OPEN} {mention} {MARK_CLOSE} {text[i + len(mention):]}"
     left = _WORD.findall(text[:i])[-WINDOW:]

@@ -6,8 +6,6 @@ stale until re-run); re-evaluating a model replaces its record for that fingerpr
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -16,6 +14,7 @@ import numpy as np
 
 from . import metrics
 from .splits import SPLITS
+from .store import atomic_write, jsonl_lines
 
 HUMAN = "human"
 FLOOR = "majority"
@@ -32,7 +31,7 @@ def path_md(models: Path) -> Path:
 def load(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in jsonl_lines(path)]
 
 
 def _key(r: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -40,10 +39,14 @@ def _key(r: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 def upsert(records: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records with `new` in place of any record of the same task, split, model and fingerprint."""
+    """Records with `new` in place of any earlier record of the same task, split and model.
+
+    Re-evaluating replaces a model's record, whatever data the old one was made on; a model that is
+    not re-run keeps its old record, which stays stale (never ranked) until it is.
+    """
     new = list(new)
-    keys = {_key(r) for r in new}
-    return [r for r in records if _key(r) not in keys] + new
+    keys = {_key(r)[:3] for r in new}
+    return [r for r in records if _key(r)[:3] not in keys] + new
 
 
 def _docs(r: dict[str, Any]) -> np.ndarray:
@@ -72,15 +75,8 @@ def save(records: list[dict[str, Any]], models: Path, fingerprint: str) -> None:
     models = Path(models)
     models.mkdir(parents=True, exist_ok=True)
     records = rerank(sorted(records, key=lambda r: (r["task"], r["split"], r["model"], r["data_fingerprint"])), fingerprint)
-    _write(path_jsonl(models), "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-    _write(path_md(models), render(records, fingerprint))
-
-
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write(path_jsonl(models), "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    atomic_write(path_md(models), render(records, fingerprint))
 
 
 def _fmt(m: dict[str, float] | None) -> str:
@@ -89,8 +85,10 @@ def _fmt(m: dict[str, float] | None) -> str:
     return f"{m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
 
 
-def _p(v: Any) -> str:
-    return "–" if v is None else ("leader" if v == 1.0 else f"{v:.3f}")
+def _p(r: dict[str, Any]) -> str:
+    if r.get("p_value") is None:
+        return "–"
+    return "leader" if r["model"] == r.get("leader") else f"{r['p_value']:.3f}"
 
 
 COLUMNS = {"stance": ("macro_f1", "f_pol", "accuracy", "severe_error_rate"),
@@ -105,7 +103,7 @@ def table(records: list[dict[str, Any]], task: str, split: str) -> list[list[str
     for r in [x for x in rows if x["model"] == HUMAN] + ranked:
         name = r["model"] + (" (ceiling)" if r["model"] == HUMAN else " (floor)" if r["model"] == FLOOR else "")
         rank = "–" if r["model"] == HUMAN else str(r.get("rank", "?"))
-        out.append([rank, name, *(_fmt(r["metrics"].get(c)) for c in COLUMNS[task]), _p(r.get("p_value")), str(r["n_test"])])
+        out.append([rank, name, *(_fmt(r["metrics"].get(c)) for c in COLUMNS[task]), _p(r), str(r["n_test"])])
     return out
 
 

@@ -160,11 +160,12 @@ def paired_bootstrap_pvalue(DA: np.ndarray, DB: np.ndarray, metric: Metric = mac
 
 def rank_models(docs: dict[str, np.ndarray], metric: Metric = macro_f1_score, n: int = N_BOOTSTRAP,
                 seed: int = SEED, alpha: float = ALPHA) -> dict[str, dict[str, float | int | str]]:
-    """Rank models by score; models the paired test cannot separate from a group's leader share its rank.
+    """Rank models by score; models the paired test cannot separate from a rank's leader share its rank.
 
-    The best model leads rank 1 and takes every model whose difference from it is not significant
-    at `alpha`; the best of the rest leads the next rank (numbered by position), and so on. Each
-    model also gets its p-value against the overall leader.
+    Models are taken in score order. The best leads rank 1, and the models after it join that rank
+    until the first one the paired test separates from the leader at `alpha`; that one leads the
+    next rank (numbered by position), and so on. A lower-scoring model therefore never ranks above
+    a higher-scoring one. Each model also gets its p-value against the overall leader.
     """
     scores = {m: float(metric(D.sum(axis=0))) for m, D in docs.items()}
     order = sorted(scores, key=lambda m: (-scores[m], m))
@@ -172,20 +173,12 @@ def rank_models(docs: dict[str, np.ndarray], metric: Metric = macro_f1_score, n:
     if not order:
         return out
     top = order[0]
-    remaining = list(order)
-    position = 1
-    while remaining:
-        lead = remaining[0]
-        group = [lead]
-        for m in remaining[1:]:
-            _, p = paired_bootstrap_pvalue(docs[lead], docs[m], metric, n, seed)
-            if p >= alpha:
-                group.append(m)
-        for m in group:
-            p_top = 1.0 if m == top else paired_bootstrap_pvalue(docs[top], docs[m], metric, n, seed)[1]
-            out[m] = {"rank": position, "score": scores[m], "p_value": p_top, "leader": top}
-        remaining = [m for m in remaining if m not in group]
-        position += len(group)
+    lead, rank = order[0], 1
+    for position, m in enumerate(order, 1):
+        if m != lead and paired_bootstrap_pvalue(docs[lead], docs[m], metric, n, seed)[1] < alpha:
+            lead, rank = m, position
+        p_top = 1.0 if m == top else paired_bootstrap_pvalue(docs[top], docs[m], metric, n, seed)[1]
+        out[m] = {"rank": rank, "score": scores[m], "p_value": p_top, "leader": top}
     return out
 
 

@@ -64,6 +64,7 @@ def predict_file(model: str, task: str, input: str | Path, output: str | Path, s
                         rec["probabilities"] = {c: round(float(proba[i][k]), 6) for k, c in enumerate(classes)}
                     out.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 count += len(objs)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

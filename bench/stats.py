@@ -7,11 +7,11 @@ from typing import Any
 
 from . import splits
 from .schema import STANCES, TENSIONS, load_actors, year_of
-from .store import fingerprint, labels_dir, load_records
+from .store import fingerprint, jsonl_lines, labels_dir, load_records
 
 
 def _count_lines(path: Path) -> int:
-    return sum(1 for line in path.read_text().splitlines() if line.strip()) if path.exists() else 0
+    return len(jsonl_lines(path)) if path.exists() else 0
 
 
 def summary(labels: str | Path | None = None, split: str = "document") -> dict[str, Any]:

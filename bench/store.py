@@ -55,13 +55,18 @@ class Record:
         return self.data.get(key, default)
 
 
+def jsonl_lines(path: Path) -> list[str]:
+    """Lines of a JSONL file, split on newlines only (JSON text may hold U+2028 and the like)."""
+    return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
 def dataset_files(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*.jsonl") if DATASET_NAME.match(p.stem))
 
 
 def _parse_file(path: Path, actors: dict[str, Actor], problems: list[str], text: str | None = None) -> list[Record]:
     records = []
-    lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
+    lines = (path.read_text(encoding="utf-8") if text is None else text).split("\n")
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -130,13 +135,16 @@ def fingerprint(root: str | Path | None = None) -> str:
     return h.hexdigest()[:12]
 
 
-def _atomic_write(path: Path, content: str) -> None:
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path` (keeping its mode)."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -163,5 +171,5 @@ def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | N
         _, problems = check_store(root, pending={dataset: content})
         if problems:
             raise LabelError(problems)
-        _atomic_write(path, content)
+        atomic_write(path, content)
     return path

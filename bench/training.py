@@ -104,7 +104,7 @@ def train(name: str, task: str, split: str = "document", seed: int = SEED, label
     fp = fingerprint(lab)
     path = artifacts.model_path(mod, name, task, split)
     if not force:
-        current = artifacts.current_manifest(path, fp, seed)
+        current = artifacts.current_manifest(path, fp, seed, spec.grid)
         if current is not None:
             return TrainResult(name, task, split, current.get("cv_macro_f1"), current.get("params", {}),
                                current.get("fit_seconds", 0.0), path, skipped=True)

@@ -52,11 +52,23 @@ def test_krippendorff_alpha_known_values() -> None:
 
 
 def test_human_rows_score_second_annotator_against_gold(labels: Path) -> None:
-    recs = load_records(labels)[:6]
+    recs = [r for r in load_records(labels) if r["stances"]][:6]
     second = []
     for r in recs:
-        second.append({"id": r.id, "tension": r["tension"], "stances": r["stances"]})
+        second.append({"id": r.id, "tension": r["tension"], "stances": [dict(st) for st in r["stances"]]})
+    write(labels / "agreement" / "second.jsonl", second)
+    # the second annotator drops one stance and flips another: coverage and accuracy must show it
+    with_stances = [a for a in second if a["stances"]]
+    assert len(with_stances) >= 2
+    dropped = with_stances[0]["stances"].pop()
+    flip = with_stances[1]["stances"][0]
+    flip["stance"] = "cautious" if flip["stance"] != "cautious" else "pro-cooperation"
     write(labels / "agreement" / "second.jsonl", second)
     rows = {h["task"]: h for h in human_records(labels)}
     assert rows["tension"]["metrics"]["accuracy"]["value"] == 1.0
     assert rows["tension"]["model"] == "human" and rows["tension"]["n_test"] == 6
+    gold_pairs = sum(len(r["stances"]) for r in recs)
+    st = rows["stance"]
+    assert st["n_test"] == gold_pairs - 1 and st["coverage"] == pytest.approx((gold_pairs - 1) / gold_pairs)
+    assert st["metrics"]["accuracy"]["value"] == pytest.approx((gold_pairs - 2) / (gold_pairs - 1))
+    assert dropped["actor"]

@@ -55,3 +55,16 @@ def test_training_is_deterministic_and_skips_current_models(trained: tuple[Path,
     assert first.cv_macro_f1 == second.cv_macro_f1 and first.params == second.params
     again = train("tfidf-lr", "tension", "document", 0, lab, tmp_path / "a")
     assert again.skipped and again.cv_macro_f1 == first.cv_macro_f1
+
+
+def test_a_changed_grid_makes_a_model_stale(trained: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import models
+
+    lab, _ = trained
+    first = train("tfidf-cnb", "tension", "document", 0, lab, tmp_path)
+    assert train("tfidf-cnb", "tension", "document", 0, lab, tmp_path).skipped
+    spec = models.get("tfidf-cnb")
+    monkeypatch.setitem(models.REGISTRY, "tfidf-cnb", models.ModelSpec(**{**spec.__dict__, "grid": {"clf__alpha": [0.5]}}))
+    again = train("tfidf-cnb", "tension", "document", 0, lab, tmp_path)
+    assert not again.skipped and again.params == {"clf__alpha": 0.5}
+    assert first.params["clf__alpha"] in (0.1, 0.3, 1.0)

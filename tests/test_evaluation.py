@@ -58,17 +58,24 @@ def test_model_trained_on_other_data_is_refused(trained: tuple[Path, Path], tmp_
 def test_leaderboard_ranks_current_records_and_flags_stale_ones(trained: tuple[Path, Path], tmp_path: Path) -> None:
     lab, mod = trained
     recs = evaluate(["majority", "tfidf-lr"], "tension", "document", lab, mod)
-    old = {**recs[0], "data_fingerprint": "000000000000"}
+    old_other = {**recs[0], "model": "tfidf-cnb", "data_fingerprint": "000000000000"}  # never re-run
+    old_same = {**recs[1], "data_fingerprint": "000000000000"}  # re-run below
     out = tmp_path / "board"
-    lb.save(lb.upsert([old], recs), out, fingerprint(lab))
+    lb.save(lb.upsert([old_other, old_same], recs), out, fingerprint(lab))
     saved = lb.load(lb.path_jsonl(out))
-    stale = [r for r in saved if r["stale"]]
-    assert len(stale) == 1 and "rank" not in stale[0]
+    assert [r["model"] for r in saved if r["stale"]] == ["tfidf-cnb"]  # the re-run model replaced its old record
+    assert "rank" not in next(r for r in saved if r["stale"])
     current = {r["model"]: r for r in saved if not r["stale"]}
-    assert current["tfidf-lr"]["rank"] == 1 and current["tfidf-lr"]["p_value"] == 1.0
+    assert current["tfidf-lr"]["rank"] == 1 and current["tfidf-lr"]["leader"] == "tfidf-lr"
+    assert current["majority"]["rank"] == 2 and current["majority"]["p_value"] < 0.05
     md = lb.path_md(out).read_text()
     assert "majority (floor)" in md and "Stale records" in md and fingerprint(lab) in md
     # re-evaluating replaces, never duplicates
     lb.save(lb.upsert(saved, evaluate(["tfidf-lr"], "tension", "document", lab, mod)), out, fingerprint(lab))
-    again = lb.load(lb.path_jsonl(out))
-    assert len(again) == len(saved)
+    assert len(lb.load(lb.path_jsonl(out))) == len(saved)
+
+
+def test_git_commit_is_recorded_or_none(tmp_path: Path) -> None:
+    from bench.evaluation import git_commit
+
+    assert git_commit(tmp_path) is None  # not a checkout: no made-up commit

@@ -44,11 +44,18 @@ def test_actor_prior_predicts_each_actors_majority() -> None:
     assert dict(zip(est.classes_, proba[0]))["cautious"] == pytest.approx(2 / 3)
 
 
-def test_mention_marking_shows_which_actor_is_asked() -> None:
+def test_mention_marking_reaches_the_features() -> None:
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+
     marked, window = mark("Estonia asked NATO for more troops.", "NATO")
-    assert "⟦ NATO ⟧" in marked and "L_asked" in window and "R_for" in window
-    marked, window = mark("We want peace.", None)
-    assert window == "self_speaker"
+    assert "L_asked" in window and "R_for" in window
+    vocab = TfidfVectorizer(ngram_range=(1, 2)).fit([marked]).vocabulary_
+    assert {"actorstart nato", "nato actorend", "actorend for"} <= set(vocab)  # the tokenizer keeps the markers
+    other, _ = mark("Estonia asked NATO for more troops.", "Estonia")
+    h = HashingVectorizer(n_features=2**12, ngram_range=(1, 2))  # as in hashing-sgd
+    assert (h.transform([marked]) != h.transform([other])).nnz > 0  # same sentence, another actor: other features
+    speaker, window = mark("We want peace.", None)
+    assert speaker.startswith("actorspeaker") and window == "self_speaker"
 
 
 def test_grouped_folds_never_split_a_document(labels: Path) -> None:

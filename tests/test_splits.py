@@ -15,6 +15,12 @@ def test_doc_side_is_a_pure_function_of_the_doc(doc: str) -> None:
     assert doc_side(doc) == doc_side(doc) in ("train", "test")
 
 
+def test_doc_side_known_answers() -> None:
+    """Pinned: a change of salt, hash or threshold would silently move records between splits."""
+    known = {"AFG_38_1983": "test", "AFG_66_2011": "test", "AFG_70_2015": "test", "AFG_36_1981": "train", "AFG_58_2003": "train"}
+    assert {d: doc_side(d) for d in known} == known
+
+
 def test_about_a_fifth_of_documents_go_to_test() -> None:
     sides = [doc_side(f"doc-{i}") for i in range(5000)]
     assert 0.18 < sides.count("test") / len(sides) < 0.22

@@ -85,7 +85,7 @@ def export(out: str | Path, split: str = "document", labels: str | Path | None =
         sizes[task] = {side: len(ds) for side, ds in dd.items()}
     records = load_records(lab)
     per_dataset = collections.Counter(r.dataset for r in records)
-    (out / "README.md").write_text(card(sizes, per_dataset, split, fingerprint(lab)))
+    (out / "README.md").write_text(card(sizes, per_dataset, splits.describe(records, split), fingerprint(lab)))
     return out
 
 
@@ -101,8 +101,9 @@ def card(sizes: dict[str, dict[str, int]], per_dataset: collections.Counter, spl
     body = [
         "# stance-bench", "",
         "Sentences about alliance security (NATO, Russia and the Soviet Union, the Baltic states, Ukraine, "
-        "Georgia) labelled by hand for the **tension** they describe and the **stance** of each named actor.", "",
-        f"Data fingerprint `{fp}`; split `{split}` (whole documents, by a hash of the document id).", "",
+        "Georgia) labelled, by reading each sentence, for the **tension** they describe and the **stance** of each "
+        "named actor (annotator agents working from written guidelines; reviewed and adjudicated; see the project README).", "",
+        f"Data fingerprint `{fp}`; split {split} (whole documents stay on one side).", "",
         "## Label maps", "",
         "- stance: " + ", ".join(f"{i} = {n}" for i, n in enumerate(labels_for("stance"))),
         "- tension: " + ", ".join(f"{i} = {n}" for i, n in enumerate(labels_for("tension"))), "",

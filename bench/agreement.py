@@ -96,7 +96,10 @@ def human_records(labels: str | Path | None = None) -> list[dict[str, Any]]:
     Tension: every gold sentence of the sample the second annotator labelled. Stance: every gold
     (sentence, actor) pair the second annotator also gave a stance; coverage is recorded.
     """
-    from .evaluation import SCHEMA_VERSION
+    import time
+
+    from .artifacts import versions
+    from .evaluation import SCHEMA_VERSION, git_commit
     from .store import fingerprint
 
     lab = labels_dir(labels)
@@ -125,5 +128,7 @@ def human_records(labels: str | Path | None = None) -> list[dict[str, Any]]:
         out.append({"schema_version": SCHEMA_VERSION, "task": task, "split": "document", "model": "human",
                     "data_fingerprint": fingerprint(lab), "evaluated_on": "agreement sample (labels/agreement/second.jsonl vs gold)",
                     "coverage": (len(y_true) / gold_pairs) if task == "stance" and gold_pairs else None,
+                    "git_commit": git_commit(), "versions": versions(),
+                    "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     **rep})
     return out

@@ -1,6 +1,7 @@
 """Counts over the label store (what `stance-bench stats` prints)."""
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,11 @@ from .store import fingerprint, jsonl_lines, labels_dir, load_records
 
 def _count_lines(path: Path) -> int:
     return len(jsonl_lines(path)) if path.exists() else 0
+
+
+def source_name(source: str) -> str:
+    """The publication a `source` string names, without the mirror it was read from."""
+    return re.split(r",? via |\s\(", source, maxsplit=1)[0]
 
 
 def summary(labels: str | Path | None = None, split: str = "document") -> dict[str, Any]:
@@ -41,7 +47,7 @@ def summary(labels: str | Path | None = None, split: str = "document") -> dict[s
             per_actor[st["actor"]][st["stance"]] += 1
             if s:
                 labels_count["stance"][st["stance"]][s] += 1
-        by_source[r["source"].split(" via ")[0]] += 1
+        by_source[source_name(r["source"])] += 1
     actor_rows = {}
     for a, c in sorted(per_actor.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
         actor_rows[a] = {"name": actors[a].name, "bloc": actors[a].bloc, **{k: c.get(k, 0) for k in STANCES}, "all": sum(c.values())}

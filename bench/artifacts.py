@@ -20,6 +20,10 @@ class ModelError(RuntimeError):
     """A model file that is missing, tampered with, or built by other library versions."""
 
 
+class UnknownModelError(ModelError):
+    """A model name that is not in the registry."""
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -119,6 +123,10 @@ def load(path: Path) -> tuple[Any, dict[str, Any]]:
     import joblib
 
     manifest = read_manifest(path)
+    if manifest is None and not path.exists():
+        split, task, name = path.parent.parent.name, path.parent.name, path.stem
+        raise ModelError(f"model {name!r} is not trained for the {task} task on the {split} split ({path} does not exist): "
+                         f"run stance-bench train -m {name} -t {task} -s {split}")
     data = path.read_bytes() if manifest is not None and path.exists() else None
     if manifest is None or data is None:
         issues = [f"{manifest_path(path)} is missing" if manifest is None else f"{path} is missing"]

@@ -5,6 +5,7 @@ Heavy libraries (scikit-learn, datasets, matplotlib) are imported inside the com
 """
 from __future__ import annotations
 
+import functools
 import json
 from enum import Enum
 from pathlib import Path
@@ -40,14 +41,38 @@ ModelNamesOpt = Annotated[Optional[list[str]], typer.Option("--model", "-m", hel
 
 
 def _console():
+    """A rich console; when the output is not a terminal, wide enough that tables do not wrap."""
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
+
+
+def _user_errors(fn):  # noqa: ANN001, ANN202
+    """Turn the library's errors about the user's input into a message and exit code 1, not a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        from .artifacts import ModelError
+        from .hf import ExportError
+        from .labelling import ArgumentError
+        from .predict import InputError
+        from .store import LabelError
+
+        try:
+            return fn(*args, **kwargs)
+        except (LabelError, ModelError, InputError, ArgumentError, ExportError) as exc:
+            _fail(str(exc))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+            _fail(f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else str(exc))
+
+    return wrapper
 
 
 def _tasks(tasks: Optional[list[Task]]) -> list[str]:
@@ -59,6 +84,7 @@ def _splits(splits: Optional[list[Split]]) -> list[str]:
 
 
 @app.command()
+@_user_errors
 def validate(labels: LabelsOpt = None) -> None:
     """Check every dataset in labels/: schema, labels, actors, mentions, unique ids and sentences."""
     from .store import check_store, labels_dir
@@ -73,18 +99,15 @@ def validate(labels: LabelsOpt = None) -> None:
 
 
 @app.command()
+@_user_errors
 def stats(labels: LabelsOpt = None, split: Annotated[Split, typer.Option(help="split to count train/test by")] = Split.document,
           top: Annotated[int, typer.Option(help="how many actors to list")] = 25) -> None:
     """Counts by dataset, label, actor, source, decade and split."""
     from rich.table import Table
 
     from .stats import summary
-    from .store import LabelError
 
-    try:
-        s = summary(labels, split.value)
-    except LabelError as exc:
-        _fail(str(exc))
+    s = summary(labels, split.value)
     con = _console()
     con.print(f"[bold]{s['sentences']}[/] labelled sentences, [bold]{s['stances']}[/] stance entries, "
               f"{s['documents']} documents; data fingerprint {s['fingerprint']}; "
@@ -118,6 +141,7 @@ def stats(labels: LabelsOpt = None, split: Annotated[Split, typer.Option(help="s
 
 
 @app.command()
+@_user_errors
 def add(text: Annotated[str, typer.Argument(help="the sentence, verbatim")],
         tension: Annotated[str, typer.Option(help="low | medium | high")],
         doc: Annotated[str, typer.Option(help="document id (splits go by document)")],
@@ -140,11 +164,12 @@ def add(text: Annotated[str, typer.Argument(help="the sentence, verbatim")],
                                  mentions=mention or [], dataset=dataset, id=id, date=date, speaker=speaker, url=url,
                                  labels=labels)
     except (ArgumentError, LabelError) as exc:
-        _fail(f"not added:\n{exc}")
+        _fail(f"not added, nothing written:\n{exc}")
     typer.echo(f"added {rec['id']} to {path} ({len(rec['stances'])} stance(s), tension {rec['tension']})")
 
 
 @app.command()
+@_user_errors
 def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt = None,
           seed: Annotated[int, typer.Option(help="seed for folds and models")] = 0,
           force: Annotated[bool, typer.Option(help="retrain even if a current model exists")] = False,
@@ -164,10 +189,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
     names = model or list(registry.REGISTRY)
     todo, missing = [], []
     for n in names:
-        try:
-            spec = registry.get(n)
-        except KeyError as exc:
-            _fail(str(exc.args[0]))
+        spec = registry.get(n)
         if not registry.available(n):
             missing.append(n)
             continue
@@ -193,42 +215,45 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
 
 
 @app.command("eval")
+@_user_errors
 def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt = None,
              plots: Annotated[bool, typer.Option(help="write confusion-matrix PNGs under models/plots/")] = True,
              details: Annotated[bool, typer.Option(help="full report per model (metrics, per class, confusion, per actor and source); --no-details prints one line each")] = True,
              labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
     """Evaluate trained models on the test side; print the report, update the leaderboard and plots."""
     from . import models as registry
-    from .artifacts import ModelError
     from .report import evaluate_and_record
 
+    for n in model or []:
+        spec = registry.get(n)
+        if not registry.available(n):
+            typer.echo(f"skipping {n}: it needs the optional extra '{spec.extra}' (make setup-embed)", err=True)
+        for t in _tasks(task):
+            if t not in spec.tasks:
+                typer.echo(f"note: {n} does not do the {t} task", err=True)
     names = [n for n in (model or list(registry.REGISTRY)) if registry.available(n)]
-    con = _console()
-    try:
-        evaluate_and_record(names, _tasks(task), _splits(split), labels, models, plots, con, details)
-    except ModelError as exc:
-        _fail(str(exc))
+    if not any(t in registry.get(n).tasks for n in names for t in _tasks(task)):
+        _fail("nothing to evaluate: no available model does the requested task(s)")
+    evaluate_and_record(names, _tasks(task), _splits(split), labels, models, plots, _console(), details)
 
 
 @app.command()
+@_user_errors
 def predict(model: Annotated[str, typer.Option("--model", "-m")], task: Annotated[Task, typer.Option("--task", "-t")],
             input: Annotated[Path, typer.Option("--input", "-i", help="JSONL with text (and actor for stance)")],
             output: Annotated[Path, typer.Option("--output", "-o")],
             split: Annotated[Split, typer.Option(help="the split the model was trained on")] = Split.document,
             labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
     """Label a JSONL file with a trained model (streams: a large file needs little memory)."""
-    from .artifacts import ModelError
-    from .predict import InputError, predict_file
+    from .predict import predict_file
 
-    try:
-        n = predict_file(model, task.value, input, output, split.value, models, labels)
-    except (InputError, ModelError, FileNotFoundError) as exc:
-        _fail(str(exc))
-    typer.echo(f"wrote {n} predictions to {output}")
+    n = predict_file(model, task.value, input, output, split.value, models, labels)
+    typer.echo(f"wrote {n} prediction{'s' if n != 1 else ''} to {output}")
 
 
 @app.command()
-def export(out: Annotated[Path, typer.Argument(help="folder to write parquet files and the dataset card to")],
+@_user_errors
+def export(out: Annotated[Path, typer.Argument(help="folder to write parquet files and the dataset card to (new, empty, or an earlier export)")],
            split: Annotated[Split, typer.Option()] = Split.document, labels: LabelsOpt = None) -> None:
     """Write the data as a Hugging Face dataset (parquet + README card) that datasets.load_dataset(DIR) reads."""
     from .hf import export as do_export
@@ -238,24 +263,22 @@ def export(out: Annotated[Path, typer.Argument(help="folder to write parquet fil
 
 
 @app.command("export-model")
+@_user_errors
 def export_model(name: Annotated[str, typer.Argument(help="model name")], task: Annotated[Task, typer.Option("--task", "-t")],
                  split: Annotated[Split, typer.Option()] = Split.document,
                  format: Annotated[str, typer.Option("--format", help="skops")] = "skops",
                  output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None, models: ModelsOpt = None) -> None:
     """Write a trained model as a skops file for sharing (loadable with an explicit list of trusted types)."""
-    from .artifacts import ModelError
     from .sharing import export_skops
 
     if format != "skops":
         _fail(f"unknown format {format!r}: only skops is supported")
-    try:
-        path, trusted = export_skops(name, task.value, split.value, output, models)
-    except ModelError as exc:
-        _fail(str(exc))
+    path, trusted = export_skops(name, task.value, split.value, output, models)
     typer.echo(f"wrote {path}\ntrusted types needed to load it: {', '.join(trusted) if trusted else 'none beyond skops defaults'}")
 
 
 @app.command()
+@_user_errors
 def leaderboard(task: TasksOpt = None, split: SplitsOpt = None, models: ModelsOpt = None, labels: LabelsOpt = None) -> None:
     """Print the leaderboard (rendered from models/leaderboard.jsonl)."""
     from .report import print_leaderboard
@@ -264,21 +287,19 @@ def leaderboard(task: TasksOpt = None, split: SplitsOpt = None, models: ModelsOp
 
 
 @app.command()
+@_user_errors
 def compare(a: Annotated[str, typer.Argument(help="first model")], b: Annotated[str, typer.Argument(help="second model")],
             task: Annotated[Task, typer.Option("--task", "-t")], split: Annotated[Split, typer.Option()] = Split.document,
             show: Annotated[int, typer.Option(help="how many disagreements to list")] = 15,
             labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
     """Paired test of two models on the same test records, per-class differences, and where they disagree."""
-    from .artifacts import ModelError
     from .report import print_comparison
 
-    try:
-        print_comparison(a, b, task.value, split.value, show, labels, models, _console())
-    except ModelError as exc:
-        _fail(str(exc))
+    print_comparison(a, b, task.value, split.value, show, labels, models, _console())
 
 
 @app.command()
+@_user_errors
 def agreement(labels: LabelsOpt = None, models: ModelsOpt = None,
               record: Annotated[bool, typer.Option(help="write the human-ceiling rows to the leaderboard")] = True) -> None:
     """Inter-annotator agreement from labels/agreement/ (kappa, alpha, actor-set F1, confusions)."""

@@ -55,6 +55,9 @@ def test_examples(task: str, split: str, labels: str | Path | None = None) -> Ex
 def predict_test(name: str, task: str, split: str = "document", labels: str | Path | None = None,
                  models: str | Path | None = None, ex: Examples | None = None) -> Predictions:
     """Predictions of a saved model on the test side; refuses a model trained on other data."""
+    from .models import require
+
+    require(name, task)
     lab = labels_dir(labels)
     path = artifacts.model_path(models_dir(models), name, task, split)
     est, manifest = artifacts.load(path)

@@ -16,6 +16,12 @@ from .schema import labels_for, load_actors
 from .store import Record, fingerprint, labels_dir, load_records
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+MARKER = ".stance-bench-export"
+
+
+class ExportError(ValueError):
+    """An export folder that holds something else: refused rather than overwritten."""
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 LICENSES = {
@@ -73,19 +79,36 @@ def load_dataset(task: str, split: str = "document", labels: str | Path | None =
 
 
 def export(out: str | Path, split: str = "document", labels: str | Path | None = None) -> Path:
-    """Parquet files per task and side plus a dataset card that `datasets.load_dataset(DIR)` reads."""
+    """Parquet files per task and side plus a dataset card that `datasets.load_dataset(DIR)` reads.
+
+    File names carry the data fingerprint: `datasets` caches a local folder by its name and
+    configuration, so new data must mean new file names or a reload would serve the old cache.
+    The folder must be new, empty, or an earlier export (never a folder with other files).
+    """
+    import datasets
+
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out} is a file: give a folder for the export")
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ExportError(f"{out} is not empty and holds no earlier export: choose a new or empty folder")
     lab = labels_dir(labels)
+    fp = fingerprint(lab)
     sizes: dict[str, dict[str, int]] = {}
+    datasets.disable_progress_bars()
     for task in ("stance", "tension"):
         dd = load_dataset(task, split, lab)
-        (out / task).mkdir(parents=True, exist_ok=True)
+        folder = out / task
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.parquet"):
+            old.unlink()
         for side, ds in dd.items():
-            ds.to_parquet(str(out / task / f"{side}.parquet"))
+            ds.to_parquet(str(folder / f"{side}-{fp}.parquet"))
         sizes[task] = {side: len(ds) for side, ds in dd.items()}
     records = load_records(lab)
     per_dataset = collections.Counter(r.dataset for r in records)
-    (out / "README.md").write_text(card(sizes, per_dataset, splits.describe(records, split), fingerprint(lab)))
+    (out / "README.md").write_text(card(sizes, per_dataset, splits.describe(records, split), fp))
+    (out / MARKER).write_text(fp + "\n")
     return out
 
 
@@ -93,8 +116,8 @@ def card(sizes: dict[str, dict[str, int]], per_dataset: collections.Counter, spl
     configs = []
     for i, task in enumerate(("stance", "tension")):
         configs.append(f"- config_name: {task}\n" + ("  default: true\n" if i == 0 else "") +
-                       f"  data_files:\n  - split: train\n    path: {task}/train.parquet\n"
-                       f"  - split: test\n    path: {task}/test.parquet")
+                       f"  data_files:\n  - split: train\n    path: {task}/train-{fp}.parquet\n"
+                       f"  - split: test\n    path: {task}/test-{fp}.parquet")
     header = ["---", "license: other", "license_name: mixed (see Licences)", "language:\n- en",
               "task_categories:\n- text-classification", "pretty_name: stance-bench",
               "configs:", *configs, "---"]

@@ -13,11 +13,11 @@ class ArgumentError(ValueError):
     """A malformed ACTOR=STANCE or ACTOR=MENTION argument, or an unknown actor."""
 
 
-def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
+def _pairs(items: Sequence[str], what: str, value: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         if "=" not in item:
-            raise ArgumentError(f"--{what} {item!r}: expected ACTOR={what.upper()}")
+            raise ArgumentError(f"--{what} {item!r}: expected ACTOR={value}, e.g. RUS=" + ("cautious" if value == "STANCE" else "Moscow"))
         key, val = item.split("=", 1)
         key, val = key.strip(), val.strip()
         if key in out:
@@ -28,11 +28,12 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
 
 def make_record(text: str, *, tension: str, doc: str, source: str, license: str, actors: Sequence[str] = (),
                 mentions: Sequence[str] = (), id: str | None = None, date: str | None = None,
-                speaker: str | None = None, url: str | None = None, labels: str | Path | None = None) -> dict[str, Any]:
+                speaker: str | None = None, url: str | None = None, labels: str | Path | None = None,
+                id_prefix: str = "user") -> dict[str, Any]:
     """A record from command-line style arguments; unknown actors get close matches from the registry."""
     registry = load_actors(labels_dir(labels) / "actors.toml")
-    stances = _pairs(actors, "actor")
-    mention_of = _pairs(mentions, "mention")
+    stances = _pairs(actors, "actor", "STANCE")
+    mention_of = _pairs(mentions, "mention", "MENTION")
     for a in [*stances, *mention_of]:
         if a not in registry:
             hint = suggest_actors(a, registry)
@@ -42,7 +43,7 @@ def make_record(text: str, *, tension: str, doc: str, source: str, license: str,
         if a not in stances:
             raise ArgumentError(f"--mention {a}=...: {a} has no --actor {a}=STANCE")
     rec: dict[str, Any] = {
-        "id": id or "user-" + hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:12],
+        "id": id or f"{id_prefix}-" + hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:12],
         "text": text, "doc": doc, "tension": tension,
         "stances": [{"actor": a, "stance": s, **({"mention": mention_of[a]} if a in mention_of else {})}
                     for a, s in stances.items()],
@@ -57,5 +58,5 @@ def make_record(text: str, *, tension: str, doc: str, source: str, license: str,
 
 def add_sentence(text: str, *, dataset: str = "user", labels: str | Path | None = None, **kwargs: Any) -> tuple[dict[str, Any], Path]:
     """Validate and append one sentence; on any problem nothing on disk changes."""
-    rec = make_record(text, labels=labels, **kwargs)
+    rec = make_record(text, labels=labels, id_prefix=dataset, **kwargs)
     return rec, append_records(dataset, [rec], labels)

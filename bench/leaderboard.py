@@ -38,15 +38,28 @@ def _key(r: dict[str, Any]) -> tuple[str, str, str, str]:
     return (r["task"], r["split"], r["model"], r["data_fingerprint"])
 
 
+VOLATILE = ("evaluated_at", "git_commit", "predict_seconds", "train_seconds", "rank", "p_value", "leader", "stale")
+
+
+def _same_result(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    strip = lambda r: {k: v for k, v in r.items() if k not in VOLATILE}  # noqa: E731
+    return strip(a) == strip(b)
+
+
 def upsert(records: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records with `new` in place of any earlier record of the same task, split and model.
 
     Re-evaluating replaces a model's record, whatever data the old one was made on; a model that is
-    not re-run keeps its old record, which stays stale (never ranked) until it is.
+    not re-run keeps its old record, which stays stale (never ranked) until it is. A re-run that
+    reproduces a record exactly (all but times and commit) keeps the earlier record, so that
+    repeating `make eval` leaves the tracked file unchanged.
     """
-    new = list(new)
-    keys = {_key(r)[:3] for r in new}
-    return [r for r in records if _key(r)[:3] not in keys] + new
+    old = {_key(r)[:3]: r for r in records}
+    fresh = {}
+    for r in new:
+        prev = old.get(_key(r)[:3])
+        fresh[_key(r)[:3]] = prev if prev is not None and _same_result(prev, r) else r
+    return [r for r in records if _key(r)[:3] not in fresh] + list(fresh.values())
 
 
 def _docs(r: dict[str, Any]) -> np.ndarray:
@@ -108,8 +121,9 @@ def table(records: list[dict[str, Any]], task: str, split: str) -> list[list[str
 
 
 def render(records: list[dict[str, Any]], fingerprint: str) -> str:
+    newest = max((r.get("evaluated_at") or "" for r in records), default="")[:10] or time.strftime("%Y-%m-%d", time.gmtime())
     lines = ["# stance-bench leaderboard", "",
-             f"Rendered {time.strftime('%Y-%m-%d', time.gmtime())} from `models/leaderboard.jsonl`; "
+             f"Latest evaluation {newest}; rendered from `models/leaderboard.jsonl`; "
              f"data fingerprint **{fingerprint}**.", "",
              "Scores with 95% intervals from 1,000 bootstrap resamples of whole documents. Rank: models that a "
              "paired bootstrap test (over documents, 5%) cannot separate from a rank's leader share its rank; "

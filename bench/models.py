@@ -38,9 +38,24 @@ def register(name: str, factory: Callable[[str, int], Any], grid: dict[str, list
 
 
 def get(name: str) -> ModelSpec:
+    from .artifacts import UnknownModelError
+
     if name not in REGISTRY:
-        raise KeyError(f"unknown model {name!r}: registered are {', '.join(REGISTRY)}")
+        raise UnknownModelError(f"unknown model {name!r}: registered are {', '.join(REGISTRY)}")
     return REGISTRY[name]
+
+
+def require(name: str, task: str) -> ModelSpec:
+    """The spec of a model that exists, does `task` and has its optional extra installed."""
+    from .artifacts import ModelError
+
+    spec = get(name)
+    if task not in spec.tasks:
+        raise ModelError(f"model {name!r} does not do the {task} task (it does: {', '.join(spec.tasks)})")
+    if not available(name):
+        raise ModelError(f"model {name!r} needs the optional extra '{spec.extra}': make setup-embed "
+                         f"(or pip install -e '.[{spec.extra}]'), then stance-bench train -m {name}")
+    return spec
 
 
 def available(name: str) -> bool:

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 from . import artifacts
 from .features import frame
-from .schema import labels_for, load_actors
+from .schema import labels_for, load_actors, suggest_actors
 from .store import labels_dir, models_dir
 
 BATCH = 1000
@@ -20,7 +20,9 @@ class InputError(ValueError):
     """A malformed input line, reported as FILE:LINE: field: problem."""
 
 
-def _records(path: Path, task: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(path: Path, task: str, actors: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        raise InputError(f"{path}: no such input file")
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
@@ -28,11 +30,20 @@ def _records(path: Path, task: str) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n}: record: invalid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
+                raise InputError(f"{path}:{n}: record: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(obj, dict):
+                raise InputError(f"{path}:{n}: record: must be a JSON object with a text field")
+            if not isinstance(obj.get("text"), str) or not obj["text"].strip():
                 raise InputError(f"{path}:{n}: text: a non-empty string is required")
-            if task == "stance" and not isinstance(obj.get("actor"), str):
-                raise InputError(f"{path}:{n}: actor: the stance task needs the actor's id")
+            if task == "stance":
+                actor, mention = obj.get("actor"), obj.get("mention")
+                if not isinstance(actor, str):
+                    raise InputError(f"{path}:{n}: actor: the stance task needs the actor's id")
+                if actor not in actors:
+                    hint = suggest_actors(actor, actors)
+                    raise InputError(f"{path}:{n}: actor: unknown actor {actor!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
+                if mention is not None and (not isinstance(mention, str) or mention not in obj["text"]):
+                    raise InputError(f"{path}:{n}: mention: {mention!r} is not a substring of text")
             yield n, obj
 
 
@@ -42,6 +53,9 @@ def predict_file(model: str, task: str, input: str | Path, output: str | Path, s
 
     The output appears only when every line was read, so a bad line leaves no half-written file.
     """
+    from .models import require
+
+    require(model, task)
     est, _ = artifacts.load(artifacts.model_path(models_dir(models), model, task, split))
     actors = load_actors(labels_dir(labels) / "actors.toml")
     input, output = Path(input), Path(output)
@@ -52,7 +66,7 @@ def predict_file(model: str, task: str, input: str | Path, output: str | Path, s
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            it = _records(input, task)
+            it = _records(input, task, actors)
             while chunk := list(islice(it, batch_size)):
                 objs = [o for _, o in chunk]
                 X = frame(objs, task, actors)
@@ -61,7 +75,8 @@ def predict_file(model: str, task: str, input: str | Path, output: str | Path, s
                 for i, obj in enumerate(objs):
                     rec = {**obj, "prediction": str(preds[i])}
                     if proba is not None:
-                        rec["probabilities"] = {c: round(float(proba[i][k]), 6) for k, c in enumerate(classes)}
+                        p = dict(zip(classes, proba[i]))
+                        rec["probabilities"] = {c: round(float(p.get(c, 0.0)), 6) for c in labs}
                     out.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 count += len(objs)
         os.chmod(tmp, 0o644)

@@ -20,10 +20,11 @@ def _ci(m: dict[str, float]) -> str:
     return f"{m['value']:.3f}  [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
 
 
-def confusion_table(matrix: Sequence[Sequence[int]], labels: Sequence[str], title: str) -> Table:
-    """Counts and row-normalised rates, gold in rows, predictions in columns."""
+def confusion_table(matrix: Sequence[Sequence[int]], labels: Sequence[str], title: str,
+                    corner: str = "gold \\ predicted") -> Table:
+    """Counts and row-normalised rates, gold (or the first annotator) in rows."""
     t = Table(title=title)
-    t.add_column("gold \\ predicted")
+    t.add_column(corner)
     for lab in labels:
         t.add_column(lab, justify="right")
     for lab, row in zip(labels, matrix):
@@ -150,12 +151,17 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
         t.add_row(lab, f"{x:.3f}", f"{y:.3f}", f"{x - y:+.3f}")
     con.print(t)
     dis = [i for i in range(len(ex)) if pa.y_pred[i] != pb.y_pred[i]]
-    t = Table(title=f"{len(dis)} records where they disagree (first {min(show, len(dis))})")
-    for c in ("id", "text", "gold", a, b):
-        t.add_column(c, overflow="fold")
-    for i in dis[:show]:
-        t.add_row(ex.X["id"].iloc[i], ex.X["text"].iloc[i][:160], ex.y[i], pa.y_pred[i], pb.y_pred[i])
-    con.print(t)
+    if not dis:
+        con.print("the two models make the same prediction on every test record")
+    else:
+        t = Table(title=f"{len(dis)} records where they disagree (first {min(show, len(dis))})")
+        for c in ("id", "text", "gold", a, b):
+            t.add_column(c, overflow="fold")
+        for i in dis[:show]:
+            text = ex.X["text"].iloc[i]
+            t.add_row(ex.X["id"].iloc[i], text if len(text) <= 160 else text[:159].rsplit(" ", 1)[0] + " …",
+                      ex.y[i], pa.y_pred[i], pb.y_pred[i])
+        con.print(t)
     return {"difference": diff, "p_value": p, "disagreements": len(dis)}
 
 
@@ -164,7 +170,9 @@ def print_agreement(labels: str | Path | None, models: str | Path | None, record
 
     res = agreement(labels)
     con.rule("inter-annotator agreement (first vs independent second annotation)")
-    con.print(f"sample {res['sample']} sentences; both labelled {res['both_labelled']}; skips: {res['skips']} "
+    sk = res["skips"]
+    con.print(f"sample {res['sample']} sentences; labelled by both {res['both_labelled']}; skipped by both {sk['both']}, "
+              f"by the first only {sk['first_only']}, by the second only {sk['second_only']} "
               f"(on-topic/skip agreement {res['skip_agreement']:.3f})")
     t, s = res["tension"], res["stance"]
     tab = Table(title="agreement")
@@ -186,7 +194,8 @@ def print_agreement(labels: str | Path | None, models: str | Path | None, record
         for lab, v in part["per_class_agreement"].items():
             pc.add_row(lab, "–" if v is None else f"{v:.3f}")
         con.print(pc)
-        con.print(confusion_table(part["confusion"]["matrix"], part["confusion"]["labels"], f"{task}: first (rows) vs second (columns)"))
+        con.print(confusion_table(part["confusion"]["matrix"], part["confusion"]["labels"],
+                                  f"{task}: first annotator (rows) vs second (columns)", corner="first \\ second"))
     if record:
         mod = models_dir(models)
         humans = human_records(labels)

@@ -143,7 +143,10 @@ def suggest_actors(query: str, actors: dict[str, Actor], n: int = 3) -> list[str
     for a in actors.values():
         for label in (a.id, a.name, *a.aliases):
             names.setdefault(label.casefold(), a.id)
-    hits = difflib.get_close_matches(query.casefold(), list(names), n=n * 3, cutoff=0.6)
+    q = query.casefold()
+    prefix = sorted((label for label in names if len(label) >= 3 and (label.startswith(q) or q.startswith(label))),
+                    key=lambda label: (label != q, -len(label)))
+    hits = prefix + difflib.get_close_matches(q, list(names), n=n * 3, cutoff=0.6)
     out: list[str] = []
     for h in hits:
         if names[h] not in out:

@@ -11,13 +11,18 @@ from .store import models_dir
 def export_skops(name: str, task: str, split: str = "document", output: str | Path | None = None,
                  models: str | Path | None = None) -> tuple[Path, list[str]]:
     """Write a verified model as skops; returns the path and the types a loader must trust."""
+    import zipfile
+
     import skops.io as sio
 
+    from .models import require
+
+    require(name, task)
     mod = models_dir(models)
     est, _ = artifacts.load(artifacts.model_path(mod, name, task, split))
     path = Path(output) if output else mod / "export" / f"{name}-{task}-{split}.skops"
     path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(est, path)
+    sio.dump(est, path, compression=zipfile.ZIP_DEFLATED)
     return path, list(sio.get_untrusted_types(file=path))
 
 

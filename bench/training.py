@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from . import artifacts, splits
 from .features import examples
-from .models import get
+from .models import get, require
 from .schema import load_actors
 from .store import fingerprint, labels_dir, load_records, models_dir
 
@@ -97,9 +97,7 @@ def train(name: str, task: str, split: str = "document", seed: int = SEED, label
     A model whose manifest already matches the current data, seed and code versions is kept
     unless `force` is set, so `make eval` only trains what is missing or stale.
     """
-    spec = get(name)
-    if task not in spec.tasks:
-        raise ValueError(f"model {name!r} does not do the {task} task")
+    spec = require(name, task)
     lab, mod = labels_dir(labels), models_dir(models)
     fp = fingerprint(lab)
     path = artifacts.model_path(mod, name, task, split)

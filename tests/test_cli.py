@@ -95,7 +95,32 @@ def test_train_eval_leaderboard_compare_end_to_end(labels: Path, tmp_path: Path)
 
 def test_eval_of_a_missing_model_explains(labels: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["eval", "-m", "tfidf-cnb", "--labels", str(labels), "--models", str(tmp_path)])
-    assert res.exit_code == 1 and "retrain" in res.output
+    assert res.exit_code == 1 and "not trained" in res.output and "stance-bench train -m tfidf-cnb" in res.output
+
+
+def test_user_mistakes_get_messages_not_tracebacks(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    common = ["--labels", str(lab), "--models", str(mod)]
+    cases = [
+        (["eval", "-m", "bert", *common], "unknown model 'bert'"),
+        (["compare", "actor-prior", "tfidf-lr", "-t", "tension", *common], "does not do the tension task"),
+        (["predict", "-m", "bert", "-t", "stance", "-i", str(tmp_path / "x.jsonl"), "-o", str(tmp_path / "o.jsonl"), *common], "unknown model"),
+        (["predict", "-m", "tfidf-lr", "-t", "stance", "-i", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.jsonl"), *common], "no such input file"),
+        (["validate", "--labels", str(tmp_path / "nowhere")], "no such file"),
+        (["agreement", "--labels", str(tmp_path / "nowhere")], "no such file"),
+    ]
+    for args, message in cases:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 1, (args, res.output)
+        assert message in res.output, (args, res.output)
+        assert res.exc_info is None or res.exc_info[0] is SystemExit, (args, res.exc_info)
+
+
+def test_export_refuses_a_folder_with_other_files(labels: Path, tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("my project")
+    res = runner.invoke(app, ["export", str(tmp_path), "--labels", str(labels)])
+    assert res.exit_code == 1 and "not empty" in res.output
+    assert (tmp_path / "README.md").read_text() == "my project"
 
 
 def test_predict_command(trained: tuple[Path, Path], tmp_path: Path) -> None:

@@ -70,9 +70,11 @@ def test_leaderboard_ranks_current_records_and_flags_stale_ones(trained: tuple[P
     assert current["majority"]["rank"] == 2 and current["majority"]["p_value"] < 0.05
     md = lb.path_md(out).read_text()
     assert "majority (floor)" in md and "Stale records" in md and fingerprint(lab) in md
-    # re-evaluating replaces, never duplicates
+    # re-evaluating replaces, never duplicates; an identical re-run leaves the files byte for byte
+    before = (lb.path_jsonl(out).read_bytes(), lb.path_md(out).read_bytes())
     lb.save(lb.upsert(saved, evaluate(["tfidf-lr"], "tension", "document", lab, mod)), out, fingerprint(lab))
     assert len(lb.load(lb.path_jsonl(out))) == len(saved)
+    assert (lb.path_jsonl(out).read_bytes(), lb.path_md(out).read_bytes()) == before
 
 
 def test_git_commit_is_recorded_or_none(tmp_path: Path) -> None:

@@ -36,3 +36,21 @@ def test_export_round_trips_through_datasets(labels: Path, tmp_path: Path) -> No
 
 def ref_labels(labels: Path) -> list[int]:
     return load_dataset("stance", labels=labels)["test"]["label"]
+
+
+def test_re_export_after_new_labels_is_not_served_from_the_cache(labels: Path, tmp_path: Path) -> None:
+    """`datasets` caches a local folder by name: a second export of changed data must still load fresh."""
+    import datasets
+
+    from bench.store import append_records
+
+    cache = str(tmp_path / "cache")
+    out = tmp_path / "hf"
+    export(out, labels=labels)
+    first = datasets.load_dataset(str(out), "tension", cache_dir=cache)
+    append_records("user", [{"id": "x-1", "text": "An added sentence about NATO and Moscow.", "doc": "x-doc",
+                             "tension": "low", "stances": [], "source": "t", "license": "CC0-1.0"}], labels)
+    export(out, labels=labels)
+    second = datasets.load_dataset(str(out), "tension", cache_dir=cache)
+    assert len(second["train"]) + len(second["test"]) == len(first["train"]) + len(first["test"]) + 1
+    assert len(list((out / "tension").glob("*.parquet"))) == 2  # the old files are gone

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench import artifacts as models_errors
 from bench import models
 from bench.features import examples, mark
 from bench.schema import load_actors
@@ -18,8 +19,10 @@ def test_registry_has_the_baselines() -> None:
     for name in ("majority", "stratified", "actor-prior", "tfidf-lr-blind", "tfidf-lr", "tfidf-svm", "tfidf-cnb", "hashing-sgd", "minilm-lr"):
         assert name in models.REGISTRY
     assert models.get("actor-prior").tasks == ("stance",)
-    with pytest.raises(KeyError, match="unknown model"):
+    with pytest.raises(models_errors.UnknownModelError, match="unknown model"):
         models.get("gpt-9")
+    with pytest.raises(models_errors.ModelError, match="does not do the tension task"):
+        models.require("actor-prior", "tension")
 
 
 def test_register_a_new_model() -> None:

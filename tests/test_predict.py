@@ -45,3 +45,27 @@ def test_streaming_memory_does_not_grow_with_the_file(trained: tuple[Path, Path]
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < peaks[0] * 2  # four times the input, far less than four times the memory
+
+
+def test_unknown_actor_and_stray_mention_are_refused(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"text": "Russia objected.", "actor": "RUSSIA"}) + "\n")
+    with pytest.raises(InputError, match=r"in.jsonl:1: actor: unknown actor 'RUSSIA' \(did you mean RUS"):
+        predict_file("tfidf-lr", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod)
+    inp.write_text(json.dumps({"text": "Russia objected.", "actor": "RUS", "mention": "Kremlin"}) + "\n")
+    with pytest.raises(InputError, match="mention: 'Kremlin' is not a substring"):
+        predict_file("tfidf-lr", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod)
+    inp.write_text("[1, 2]\n")
+    with pytest.raises(InputError, match="must be a JSON object"):
+        predict_file("tfidf-lr", "tension", inp, tmp_path / "out.jsonl", labels=lab, models=mod)
+
+
+def test_probabilities_follow_the_label_order(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    from bench.schema import STANCES
+
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"text": "NATO agreed to talks with Moscow.", "actor": "NATO"}) + "\n")
+    predict_file("tfidf-lr", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod)
+    assert list(read(tmp_path / "out.jsonl")[0]["probabilities"]) == list(STANCES)

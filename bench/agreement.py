@@ -107,9 +107,7 @@ def human_records(labels: str | Path | None = None) -> list[dict[str, Any]]:
     gold = {r.id: r for r in load_records(lab)}
     out = []
     for task in ("stance", "tension"):
-        y_true: list[str] = []
-        y_pred: list[str] = []
-        docs: list[str] = []
+        triples: list[tuple[str, str, str]] = []  # (gold, second annotator, document)
         gold_pairs = 0
         for i, ann in sorted(second.items()):
             if i not in gold:
@@ -117,17 +115,16 @@ def human_records(labels: str | Path | None = None) -> list[dict[str, Any]]:
             g = gold[i]
             if task == "tension":
                 if "skip" not in ann:
-                    y_true.append(g["tension"]), y_pred.append(ann["tension"]), docs.append(g["doc"])
+                    triples.append((g["tension"], ann["tension"], g["doc"]))
                 continue
             mine = _stance_map(ann)
-            for s in g["stances"]:
-                gold_pairs += 1
-                if s["actor"] in mine:
-                    y_true.append(s["stance"]), y_pred.append(mine[s["actor"]]), docs.append(g["doc"])
+            gold_pairs += len(g["stances"])
+            triples += [(s["stance"], mine[s["actor"]], g["doc"]) for s in g["stances"] if s["actor"] in mine]
+        y_true, y_pred, docs = (list(col) for col in zip(*triples)) if triples else ([], [], [])
         rep = metrics.report(task, y_true, y_pred, docs)
         out.append({"schema_version": SCHEMA_VERSION, "task": task, "split": "document", "model": "human",
                     "data_fingerprint": fingerprint(lab), "evaluated_on": "agreement sample (labels/agreement/second.jsonl vs gold)",
-                    "coverage": (len(y_true) / gold_pairs) if task == "stance" and gold_pairs else None,
+                    "coverage": (len(triples) / gold_pairs) if task == "stance" and gold_pairs else None,
                     "git_commit": git_commit(), "versions": versions(),
                     "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     **rep})

@@ -53,15 +53,18 @@ def test_examples(task: str, split: str, labels: str | Path | None = None) -> Ex
 
 
 def predict_test(name: str, task: str, split: str = "document", labels: str | Path | None = None,
-                 models: str | Path | None = None, ex: Examples | None = None) -> Predictions:
-    """Predictions of a saved model on the test side; refuses a model trained on other data."""
+                 models: str | Path | None = None, ex: Examples | None = None, fp: str | None = None) -> Predictions:
+    """Predictions of a saved model on the test side; refuses a model trained on other data.
+
+    `ex` and `fp` (test examples, data fingerprint) may be passed in when scoring several models.
+    """
     from .models import require
 
     require(name, task)
     lab = labels_dir(labels)
     path = artifacts.model_path(models_dir(models), name, task, split)
     est, manifest = artifacts.load(path)
-    fp = fingerprint(lab)
+    fp = fp or fingerprint(lab)
     if manifest.get("data_fingerprint") != fp:
         raise artifacts.ModelError(
             f"{path} was trained on data {manifest.get('data_fingerprint')}, the labels are now {fp}: "
@@ -73,14 +76,14 @@ def predict_test(name: str, task: str, split: str = "document", labels: str | Pa
     return Predictions(name, task, split, ex, y_pred, proba, manifest, time.perf_counter() - t0)
 
 
-def result_record(p: Predictions, labels: str | Path | None = None, n_bootstrap: int = metrics.N_BOOTSTRAP) -> dict[str, Any]:
-    lab = labels_dir(labels)
+def result_record(p: Predictions, labels: str | Path | None = None, n_bootstrap: int = metrics.N_BOOTSTRAP,
+                  fp: str | None = None) -> dict[str, Any]:
     labs = labels_for(p.task)
     rep = metrics.report(p.task, p.ex.y, p.y_pred, p.ex.groups, n=n_bootstrap)
     sources = list(p.ex.X["source"])
     rec: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION, "task": p.task, "split": p.split, "model": p.model,
-        "split_rule": p.manifest.get("split_rule"), "data_fingerprint": fingerprint(lab),
+        "split_rule": p.manifest.get("split_rule"), "data_fingerprint": fp or fingerprint(labels),
         "seed": p.manifest.get("seed"), "params": p.manifest.get("params", {}),
         "cv_macro_f1": p.manifest.get("cv_macro_f1"), "versions": artifacts.versions(),
         "git_commit": git_commit(), "train_seconds": p.manifest.get("fit_seconds"),
@@ -106,4 +109,5 @@ def evaluate(names: Sequence[str], task: str, split: str = "document", labels: s
              models: str | Path | None = None) -> list[dict[str, Any]]:
     """Result records for each named model (all must be trained on the current data)."""
     ex = test_examples(task, split, labels)
-    return [result_record(predict_test(n, task, split, labels, models, ex), labels) for n in names]
+    fp = fingerprint(labels)
+    return [result_record(predict_test(n, task, split, labels, models, ex, fp), labels, fp=fp) for n in names]

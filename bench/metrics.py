@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .schema import STANCES, TENSIONS, labels_for
+from .schema import STANCES, labels_for
 
 N_BOOTSTRAP = 1000
 SEED = 0
@@ -137,7 +137,10 @@ def resampled_confusions(D: np.ndarray, W: np.ndarray) -> np.ndarray:
 def bootstrap_interval(D: np.ndarray, metric: Metric, n: int = N_BOOTSTRAP, seed: int = SEED,
                        alpha: float = ALPHA) -> tuple[float, float]:
     """Percentile interval of a metric, resampling whole documents with replacement."""
-    values = metric(resampled_confusions(D, resample_weights(D.shape[0], n, seed)))
+    return _percentiles(metric(resampled_confusions(D, resample_weights(D.shape[0], n, seed))), alpha)
+
+
+def _percentiles(values: np.ndarray, alpha: float = ALPHA) -> tuple[float, float]:
     lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
 
@@ -192,8 +195,8 @@ def report(task: str, y_true: Sequence[str], y_pred: Sequence[str], docs: Sequen
     Cb = resampled_confusions(D, W)
     headline = {}
     for name, fn in HEADLINE[task].items():
-        lo, hi = np.quantile(fn(Cb), [ALPHA / 2, 1 - ALPHA / 2])
-        headline[name] = {"value": float(fn(C)), "ci_low": float(lo), "ci_high": float(hi)}
+        lo, hi = _percentiles(fn(Cb))
+        headline[name] = {"value": float(fn(C)), "ci_low": lo, "ci_high": hi}
     per_class = {lab: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
                  for lab, p, r, f, s in zip(labels, precision_per_class(C), recall_per_class(C),
                                             f1_per_class(C), C.sum(axis=1))}
@@ -213,5 +216,3 @@ def group_macro_f1(groups: Sequence[str], y_true: Sequence[str], y_pred: Sequenc
             out[g] = {"macro_f1": float(macro_f1_score(C)), "n": len(sel)}
     return out
 
-
-TENSION_ORDER = TENSIONS

@@ -6,6 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Tests run on shared, loaded 2-core machines, often without a Hypothesis cache: never judge a test
+# by the clock. No deadlines, no speed health checks, in CI and locally alike.
+settings.register_profile("stance-bench", deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                 HealthCheck.filter_too_much, HealthCheck.large_base_example])
+settings.load_profile("stance-bench")
 
 REPO = Path(__file__).resolve().parent.parent
 LABELS = REPO / "labels"

@@ -17,7 +17,7 @@ __all__ = [
     "STANCES", "TENSIONS", "TASKS", "SPLITS", "LabelError",
     "load_records", "check_store", "append_records", "fingerprint", "check_record", "load_actors",
     "assign", "doc_side", "add_sentence", "load_dataset", "export", "train", "evaluate", "predict_file",
-    "agreement", "summary", "register", "REGISTRY",
+    "agreement", "summary", "register", "REGISTRY", "label_session", "second_session", "AdjudicationSession",
 ]
 
 
@@ -28,6 +28,8 @@ def __getattr__(name: str) -> Any:
         "train": ("training", "train"), "evaluate": ("evaluation", "evaluate"), "predict_file": ("predict", "predict_file"),
         "agreement": ("agreement", "agreement"), "summary": ("stats", "summary"),
         "register": ("models", "register"), "REGISTRY": ("models", "REGISTRY"),
+        "label_session": ("labeller", "dataset_session"), "second_session": ("adjudication", "second_session"),
+        "AdjudicationSession": ("adjudication", "AdjudicationSession"),
     }
     if name in lazy:
         import importlib

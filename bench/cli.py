@@ -308,6 +308,93 @@ def agreement(labels: LabelsOpt = None, models: ModelsOpt = None,
     print_agreement(labels, models, record, _console())
 
 
+class Order(str, Enum):
+    pool = "pool"
+    uncertain = "uncertain"
+    random = "random"
+
+
+def _render(screen, con) -> None:  # noqa: ANN001
+    """Draw a labeller screen; text from the data goes in as rich Text, never as markup."""
+    from rich.text import Text
+
+    if con.is_terminal:
+        con.clear()
+    con.print(Text(screen.header, style="bold"))
+    for name, value in screen.context:
+        con.print(Text.assemble((f"{name}: ", "dim"), value))
+    if screen.before:
+        con.print(Text.assemble(("before: ", "dim"), (screen.before, "dim")))
+    if screen.text:
+        sentence = Text(screen.text, style="bold")
+        for start, end, _actor in screen.spans:
+            sentence.stylize("reverse cyan", start, end)
+        con.print(Text("» ") + sentence)
+    if screen.after:
+        con.print(Text.assemble(("after: ", "dim"), (screen.after, "dim")))
+    for line in [*screen.answer, *screen.options]:
+        con.print(Text("  " + line))
+    if screen.message:
+        con.print(Text(screen.message, style="yellow"))
+    if screen.prompt:
+        con.print(Text(screen.prompt, style="green"))
+
+
+def _key_loop(session, con) -> None:  # noqa: ANN001
+    """Read single keys (typer.getchar, click's) into a session until it is done; end of input or Ctrl-C quits."""
+    screen = session.start()
+    while True:
+        _render(screen, con)
+        if screen.done:
+            return
+        try:
+            key = typer.getchar()
+        except (KeyboardInterrupt, EOFError):
+            key = ""
+        screen = session.quit() if key in ("", "\x03", "\x04") else session.key(key)
+
+
+@app.command()
+@_user_errors
+def label(dataset: Annotated[str, typer.Option(help="dataset the answers go to (labels/NAME.jsonl)")] = "user",
+          order: Annotated[Order, typer.Option(help="pool: file order; uncertain: smallest model margin first (with ~10% random); random: seeded shuffle")] = Order.pool,
+          annotator: Annotated[Optional[str], typer.Option(help="your name, kept in every record")] = None,
+          agreement: Annotated[bool, typer.Option("--agreement", help="second annotation of a sample of labelled sentences into labels/agreement/ (blind to the first labels)")] = False,
+          sample: Annotated[int, typer.Option(help="with --agreement: sentences to draw (stratified by source) when no sample is pending")] = 50,
+          seed: Annotated[int, typer.Option(help="seed of the random order, the random mix and the agreement sample")] = 0,
+          refit_every: Annotated[int, typer.Option(help="with --order uncertain: refit the model every N answers (in the background)")] = 20,
+          model: Annotated[str, typer.Option(help="with --order uncertain: the model whose margin ranks the pool")] = "tfidf-lr",
+          labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Label pool sentences with single keys (? lists them); every answer is saved at once; quit and run again to resume."""
+    con = _console()
+    if agreement:
+        from .adjudication import second_session
+
+        session = second_session(labels, annotator, sample, seed)
+    else:
+        from .labeller import dataset_session
+
+        with con.status("fitting the model that ranks the pool (it never shows a label)…") if order == Order.uncertain else _nullcontext():
+            session = dataset_session(labels, dataset, annotator, order.value, seed, models, refit_every, model)
+    _key_loop(session, con)
+
+
+@app.command()
+@_user_errors
+def adjudicate(dataset: Annotated[str, typer.Option(help="dataset for a sentence the first annotator skipped and gold labels")] = "user",
+               labels: LabelsOpt = None) -> None:
+    """Walk the disagreements of labels/agreement/ side by side: 1 first, 2 second, e edit; writes gold and the log."""
+    from .adjudication import AdjudicationSession
+
+    _key_loop(AdjudicationSession(labels, dataset), _console())
+
+
+def _nullcontext():  # noqa: ANN202
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def main() -> None:  # pragma: no cover
     app()
 

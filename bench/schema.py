@@ -24,7 +24,10 @@ REQUIRED_FIELDS: dict[str, type] = {
 }
 OPTIONAL_FIELDS: dict[str, type] = {
     "date": str, "speaker": str, "speaker_country": str, "title": str, "url": str, "note": str,
+    "selected_by": str, "annotator": str,
 }
+SELECTED_BY = re.compile(r"^(pool|random|uncertain(:\d+(\.\d+)?)?)$")
+"""How the labeller chose a sentence: pool order, random, or uncertainty sampling with the model's margin."""
 STANCE_FIELDS = {"actor", "stance", "mention"}
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -102,6 +105,8 @@ def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
             problems.append((name, "is not a known field"))
     if isinstance(obj.get("tension"), str) and obj["tension"] not in TENSIONS:
         problems.append(("tension", f"{obj['tension']!r} is not one of {', '.join(TENSIONS)}"))
+    if isinstance(obj.get("selected_by"), str) and obj["selected_by"].strip() and not SELECTED_BY.match(obj["selected_by"]):
+        problems.append(("selected_by", f"{obj['selected_by']!r} is not pool, random or uncertain[:MARGIN]"))
     if isinstance(obj.get("date"), str) and not valid_date(obj["date"]):
         problems.append(("date", f"{obj['date']!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)"))
     text = obj.get("text") if isinstance(obj.get("text"), str) else ""

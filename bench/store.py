@@ -173,3 +173,68 @@ def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | N
             raise LabelError(problems)
         atomic_write(path, content)
     return path
+
+
+def _rewrite(dataset: str, change: Any, root: Path) -> Path:
+    """Apply `change(ids of the lines) -> {line number: new record or None}` to one dataset, validate
+    the store, replace atomically. Lines not changed keep their bytes."""
+    path = root / f"{dataset}.jsonl"
+    with _lock(root):
+        lines = jsonl_lines(path) if path.exists() else []
+        edits = change([json.loads(line).get("id") for line in lines])
+        out = [line if n not in edits else None if edits[n] is None else json.dumps(edits[n], ensure_ascii=False)
+               for n, line in enumerate(lines)]
+        content = "".join(line + "\n" for line in out if line is not None)
+        _, problems = check_store(root, pending={dataset: content})
+        if problems:
+            raise LabelError(problems)
+        atomic_write(path, content)
+    return path
+
+
+def _ids_missing(path: Path, wanted: Iterable[str], ids: list[str]) -> None:
+    missing = set(wanted) - set(ids)
+    if missing:
+        raise LabelError([f"{path}: id: {', '.join(sorted(missing))} not in this dataset"])
+
+
+def remove_records(dataset: str, ids: Iterable[str], root: str | Path | None = None) -> Path:
+    """Take records out of a dataset again (the labeller's undo); every id must be there."""
+    root, gone = labels_dir(root), set(ids)
+
+    def change(have: list[str]) -> dict[int, Any]:
+        _ids_missing(root / f"{dataset}.jsonl", gone, have)
+        return {n: None for n, i in enumerate(have) if i in gone}
+
+    return _rewrite(dataset, change, root)
+
+
+def replace_records(dataset: str, new: Iterable[dict[str, Any]], root: str | Path | None = None) -> Path:
+    """Replace records in place by id (adjudication writes the gold label this way); order is kept."""
+    root, by_id = labels_dir(root), {r["id"]: r for r in new}
+
+    def change(have: list[str]) -> dict[int, Any]:
+        _ids_missing(root / f"{dataset}.jsonl", by_id, have)
+        return {n: by_id[i] for n, i in enumerate(have) if i in by_id}
+
+    return _rewrite(dataset, change, root)
+
+
+def append_lines(path: Path, objs: Iterable[dict[str, Any]], lock_root: Path) -> None:
+    """Append JSON lines to a side file (pool, agreement) under the labels lock, atomically."""
+    with _lock(lock_root):
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if old and not old.endswith("\n"):
+            old += "\n"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, old + "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs))
+
+
+def remove_lines(path: Path, ids: Iterable[str], lock_root: Path) -> int:
+    """Drop the lines of a side file whose `id` is in `ids`, atomically; returns how many went."""
+    gone = set(ids)
+    with _lock(lock_root):
+        lines = jsonl_lines(path) if path.exists() else []
+        keep = [line for line in lines if json.loads(line).get("id") not in gone]
+        atomic_write(path, "".join(line + "\n" for line in keep))
+    return len(lines) - len(keep)

@@ -52,3 +52,20 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def pool_labels(dest: Path, dataset: str = "kremlin", docs_per_dataset: int = 8) -> tuple[Path, list[dict]]:
+    """A small labels folder whose `dataset` records are moved back into `pool/unlabelled.jsonl`
+    (real sentences with their provenance, in file order), so the labeller has something to offer."""
+    lab = small_labels(dest, docs_per_dataset)
+    pool = []
+    for n, r in enumerate(read(lab / f"{dataset}.jsonl")):
+        item = {"id": r["id"], "text": r["text"], "source": r["source"], "doc_id": r["doc"], "sent_index": n,
+                "license": r["license"]}
+        item.update({k: r[k] for k in ("date", "speaker", "speaker_country", "title", "url") if k in r})
+        pool.append(item)
+    (lab / f"{dataset}.jsonl").unlink()
+    (lab / "pool").mkdir(exist_ok=True)
+    (lab / "pool" / "unlabelled.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pool))
+    (lab / "pool" / "skipped.jsonl").write_text("")
+    return lab, pool

@@ -18,7 +18,21 @@ STANCES: tuple[str, ...] = ("pro-cooperation", "cautious", "deterrence-seeking")
 TASKS: tuple[str, ...] = ("stance", "tension")
 ACTOR_KINDS: tuple[str, ...] = ("state", "organisation", "group")
 
-DATASET_NAME = re.compile(r"^[a-z0-9-]+$")
+DATASET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+"""Dataset names (`labels/NAME.jsonl`): lower-case letters, digits and '-', not starting with '-'; use fullmatch."""
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))})
+"""Device names that Windows will not open as files, whatever the extension."""
+RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+"""Record ids: ASCII letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128
+characters. No ':' (the export joins `id::actor`), no '/', no white space; use fullmatch."""
+MAX_TEXT_CHARS = 5_000
+"""Longest sentence accepted; the longest real one (labels/, pool/) has 573 characters."""
+MAX_FIELD_CHARS = 1_000
+"""Longest value accepted in any other string field; the longest real one (a title) has 380."""
+MAX_LINE_BYTES = 100_000
+"""Longest JSONL line read (label files, predict inputs), checked before parsing it: a record at the
+limits above, even with every character escaped, stays well below it."""
+URL_SCHEMES = ("http", "https")
 REQUIRED_FIELDS: dict[str, type] = {
     "id": str, "text": str, "doc": str, "tension": str, "stances": list, "source": str, "license": str,
 }
@@ -30,6 +44,49 @@ SELECTED_BY = re.compile(r"^(pool|random|uncertain(:\d+(\.\d+)?)?)$")
 """How the labeller chose a sentence: pool order, random, or uncertainty sampling with the model's margin."""
 STANCE_FIELDS = {"actor", "stance", "mention"}
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def dataset_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a dataset file, or None if it can."""
+    if not DATASET_NAME.fullmatch(name):
+        return (f"{name!r} is not a dataset name: use 1 to 64 lower-case letters, digits and '-', "
+                "starting with a letter or digit (e.g. my-news)")
+    if name in WINDOWS_RESERVED:
+        return f"{name!r} is a reserved device name on Windows (con, prn, aux, nul, com1-9, lpt1-9): choose another"
+    return None
+
+
+def string_problem(value: str, max_chars: int = MAX_FIELD_CHARS) -> str | None:
+    """Why a string field cannot be stored or exported, or None: too long, lone surrogates (not
+    encodable as UTF-8), NUL and other control characters (tab, newline and carriage return are
+    white space and allowed)."""
+    if len(value) > max_chars:
+        return f"is {len(value):,} characters long; the limit is {max_chars:,}"
+    for i, ch in enumerate(value):
+        o = ord(ch)
+        if 0xD800 <= o <= 0xDFFF:
+            return f"holds a lone surrogate {ch!r} at character {i + 1}, which is not valid Unicode text"
+        if (o < 0x20 and ch not in "\t\n\r") or 0x7F <= o <= 0x9F:
+            return f"holds the control character {ch!r} at character {i + 1}"
+    return None
+
+
+def url_problem(value: str) -> str | None:
+    """Why `value` is not an acceptable source URL (absolute http or https, with a host), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        return f"{value!r} is not a URL ({exc})"
+    if parts.scheme.lower() not in URL_SCHEMES or not parts.netloc or any(c.isspace() for c in value):
+        return f"{value!r} is not an http or https URL (e.g. https://example.org/page)"
+    return None
+
+
+def _field_name(name: Any) -> str:
+    """A field name safe to print on one line."""
+    return name if isinstance(name, str) and name.isidentifier() and name.isascii() else ascii(name)
 
 
 def labels_for(task: str) -> tuple[str, ...]:
@@ -102,7 +159,18 @@ def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
             problems.append((name, f"must be a non-empty {typ.__name__} when present"))
     for name in obj:
         if name not in REQUIRED_FIELDS and name not in OPTIONAL_FIELDS:
-            problems.append((name, "is not a known field"))
+            problems.append((_field_name(name), "is not a known field"))
+        elif isinstance(obj[name], str) and obj[name].strip():
+            bad = string_problem(obj[name], MAX_TEXT_CHARS if name == "text" else MAX_FIELD_CHARS)
+            if bad:
+                problems.append((name, bad))
+    if isinstance(obj.get("id"), str) and obj["id"].strip() and not RECORD_ID.fullmatch(obj["id"]):
+        problems.append(("id", f"{obj['id']!r} is not a valid id: use up to 128 ASCII letters, digits, '.', '_' "
+                               "and '-', starting with a letter or digit (no ':', '/' or spaces)"))
+    if isinstance(obj.get("url"), str) and obj["url"].strip():
+        bad = url_problem(obj["url"])
+        if bad:
+            problems.append(("url", bad))
     if isinstance(obj.get("tension"), str) and obj["tension"] not in TENSIONS:
         problems.append(("tension", f"{obj['tension']!r} is not one of {', '.join(TENSIONS)}"))
     if isinstance(obj.get("selected_by"), str) and obj["selected_by"].strip() and not SELECTED_BY.match(obj["selected_by"]):
@@ -117,8 +185,8 @@ def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
             if not isinstance(st, dict):
                 problems.append((where, "must be an object with actor, stance and optional mention"))
                 continue
-            for extra in sorted(set(st) - STANCE_FIELDS):
-                problems.append((f"{where}.{extra}", "is not a known field"))
+            for extra in sorted(set(st) - STANCE_FIELDS, key=ascii):
+                problems.append((f"{where}.{_field_name(extra)}", "is not a known field"))
             actor = st.get("actor")
             if not isinstance(actor, str):
                 problems.append((f"{where}.actor", "is missing"))
@@ -135,6 +203,8 @@ def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
                 mention = st["mention"]
                 if not isinstance(mention, str) or not mention:
                     problems.append((f"{where}.mention", "must be a non-empty string"))
+                elif bad := string_problem(mention):
+                    problems.append((f"{where}.mention", bad))
                 elif mention not in text:
                     problems.append((f"{where}.mention", f"{mention!r} is not a substring of text"))
     return problems

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .schema import DATASET_NAME, Actor, check_record, load_actors, normalise_text
+from . import jsonl
+from .schema import DATASET_NAME, Actor, check_record, dataset_name_problem, load_actors, normalise_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,19 +62,15 @@ def jsonl_lines(path: Path) -> list[str]:
 
 
 def dataset_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.glob("*.jsonl") if DATASET_NAME.match(p.stem))
+    return sorted(p for p in root.glob("*.jsonl") if DATASET_NAME.fullmatch(p.stem))
 
 
 def _parse_file(path: Path, actors: dict[str, Actor], problems: list[str], text: str | None = None) -> list[Record]:
     records = []
-    lines = (path.read_text(encoding="utf-8") if text is None else text).split("\n")
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{n}: record: invalid JSON ({exc.msg} at column {exc.colno})")
+    for line in jsonl.lines_of(path if text is None else text):
+        n, (obj, bad) = line.number, jsonl.parse(line)
+        if bad:
+            problems.append(f"{path}:{n}: {bad}")
             continue
         errs = check_record(obj, actors)
         problems.extend(f"{path}:{n}: {fld}: {msg}" for fld, msg in errs)
@@ -135,20 +132,63 @@ def fingerprint(root: str | Path | None = None) -> str:
     return h.hexdigest()[:12]
 
 
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries to disk, so that a rename in it survives a power cut."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms that cannot open folders (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - file systems that cannot sync folders
+        pass
+    finally:
+        os.close(fd)
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    """Rename the finished temporary file over `path` and make the rename durable.
+
+    A separate function so that the crash-injection test can stop a writer exactly here.
+    """
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def temp_files(path: Path) -> list[Path]:
+    """Temporary files `atomic_write` leaves beside `path` when its process is killed."""
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+
+
 def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path` (keeping its mode)."""
+    """Write to a temporary file beside `path`, then rename it over `path` (keeping its mode).
+
+    The data is fsynced before the rename and the folder after it: after a crash or power cut the
+    file holds either the old or the new content, never a mix.
+    """
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        _commit(Path(tmp), path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temp_files(root: Path) -> list[Path]:
+    """Delete the temporary files of writers that were killed; call only while holding the lock."""
+    gone = []
+    for tmp in sorted(root.glob(".*.jsonl.*.tmp")):
+        if DATASET_NAME.fullmatch(tmp.name[1:].split(".jsonl.", 1)[0]):
+            tmp.unlink(missing_ok=True)
+            gone.append(tmp)
+    return gone
 
 
 def _lock(root: Path):
@@ -160,17 +200,21 @@ def _lock(root: Path):
 def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | None = None) -> Path:
     """Append records to `labels/DATASET.jsonl` if, and only if, the whole store stays valid."""
     root = labels_dir(root)
-    if not DATASET_NAME.match(dataset):
-        raise LabelError([f"{root / (dataset + '.jsonl')}: dataset: name must match [a-z0-9-]+"])
+    if bad := dataset_name_problem(dataset):
+        raise LabelError([f"{root / (ascii(dataset)[1:-1] + '.jsonl')}: dataset: {bad}"])
     path = root / f"{dataset}.jsonl"
     with _lock(root):
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        try:
+            old = path.read_text(encoding="utf-8") if path.exists() else ""
+        except UnicodeDecodeError:
+            raise LabelError(check_store(root)[1]) from None
         if old and not old.endswith("\n"):
             old += "\n"
         content = old + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new)
         _, problems = check_store(root, pending={dataset: content})
         if problems:
             raise LabelError(problems)
+        remove_stale_temp_files(root)
         atomic_write(path, content)
     return path
 

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from bench.schema import MAX_LINE_BYTES
 from bench.store import LabelError, append_records, check_store, fingerprint, load_records
+
+from .conftest import REPO
 
 
 def new_record(**kw) -> dict:
@@ -72,3 +78,95 @@ def test_invalid_json_line_is_reported_with_its_line(labels: Path) -> None:
 def test_bad_dataset_name_is_refused(labels: Path) -> None:
     with pytest.raises(LabelError, match="dataset"):
         append_records("Bad Name", [new_record()], labels)
+
+
+def files_hash(folder: Path) -> str:
+    """A hash of every file under `folder` but the lock file: equal hashes mean nothing changed on disk."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != ".labels.lock":
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("name", ["evil\n", "-x", "con", "aux", "nul", "lpt1", "../up"])
+def test_bad_dataset_names_are_refused_and_no_file_is_made(labels: Path, name: str) -> None:
+    before = files_hash(labels)
+    with pytest.raises(LabelError) as err:
+        append_records(name, [new_record()], labels)
+    assert len(err.value.problems) == 1 and "\n" not in err.value.problems[0] and ": dataset: " in err.value.problems[0]
+    assert files_hash(labels) == before and not list(labels.glob("*evil*"))
+
+
+def test_id_with_double_colon_is_refused_before_it_reaches_the_export(labels: Path) -> None:
+    before = files_hash(labels)
+    with pytest.raises(LabelError, match=r"user.jsonl:1: id: 'a::RUS' is not a valid id"):
+        append_records("user", [new_record(id="a::RUS")], labels)
+    assert files_hash(labels) == before
+
+
+def test_lone_surrogate_is_refused_and_nothing_written(labels: Path) -> None:
+    before = files_hash(labels)
+    with pytest.raises(LabelError, match=r"user.jsonl:1: text: holds a lone surrogate"):
+        append_records("user", [new_record(text="NATO met \ud800 Russia.")], labels)
+    assert files_hash(labels) == before
+    (labels / "user.jsonl").write_text(json.dumps(new_record(text="NATO met \ud800 Russia.")) + "\n")  # escaped \ud800
+    _, problems = check_store(labels)
+    assert problems == [f"{labels / 'user.jsonl'}:1: text: holds a lone surrogate '\\ud800' at character 10, which is not valid Unicode text"]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"id": "x"}\n\xff\xfe{"id": "y"}\n', ":2: record: invalid UTF-8"),
+    (b"\xef\xbb\xbf" + json.dumps(new_record()).encode() + b"\n", ":1: record: the file starts with a byte-order mark"),
+    (json.dumps(new_record()).encode() + b"\n" + b'{"id": "' + b"x" * (MAX_LINE_BYTES + 10) + b'"}\n', ":2: record: the line is longer than 100,000 bytes"),
+    (json.dumps(new_record()).encode() + b"\r\n" + b"\x00\r\n", ":2: record: invalid JSON"),
+    (b"[" * 50_000 + b"\n", ":1: record: invalid JSON"),
+])
+def test_unreadable_label_lines_are_reported_with_file_and_line(labels: Path, content: bytes, message: str) -> None:
+    path = labels / "broken.jsonl"
+    path.write_bytes(content)
+    _, problems = check_store(labels)
+    assert any(p.startswith(f"{path}{message}") for p in problems), problems
+    before = files_hash(labels)
+    with pytest.raises(LabelError):
+        append_records("broken", [new_record()], labels)
+    with pytest.raises(LabelError):
+        append_records("user", [new_record()], labels)
+    assert files_hash(labels) == before
+
+
+def test_crlf_label_file_is_read(labels: Path) -> None:
+    (labels / "user.jsonl").write_bytes(json.dumps(new_record()).encode() + b"\r\n")
+    assert check_store(labels)[1] == []
+
+
+def test_ten_megabyte_sentence_is_refused(labels: Path) -> None:
+    before = files_hash(labels)
+    with pytest.raises(LabelError, match="the line is longer than|the limit is"):
+        append_records("user", [new_record(text="NATO " + "x" * 10_000_000)], labels)
+    assert files_hash(labels) == before
+
+
+def test_write_removes_stale_temp_files_and_syncs_the_folder(labels: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = [labels / ".user.jsonl.abc123.tmp", labels / ".seed-news.jsonl.zz9.tmp"]
+    for p in stale:
+        p.write_text('{"half": ')
+    keep = labels / "notes.tmp"
+    keep.write_text("not ours")
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("rename"), real_replace(a, b))[1])
+    append_records("user", [new_record()], labels)
+    assert not any(p.exists() for p in stale) and keep.exists()
+    assert events[-2:] == ["rename", str(labels.resolve())], events  # the folder is synced after the rename
+    ignored = subprocess.run(["git", "check-ignore", "-q", "labels/.user.jsonl.abc123.tmp"], cwd=REPO)
+    assert ignored.returncode == 0, "stale temp files must be git-ignored"
+
+
+def test_refused_write_leaves_stale_temp_files_alone(labels: Path) -> None:
+    stale = labels / ".user.jsonl.abc123.tmp"
+    stale.write_text("{")
+    with pytest.raises(LabelError):
+        append_records("user", [new_record(tension="extreme")], labels)
+    assert stale.exists()

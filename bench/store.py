@@ -191,6 +191,12 @@ def remove_stale_temp_files(root: Path) -> list[Path]:
     return gone
 
 
+def write_locked(path: Path, content: str) -> None:
+    """`atomic_write` for a caller holding the labels lock: first removes what killed writers left."""
+    remove_stale_temp_files(path.parent)
+    atomic_write(path, content)
+
+
 def _lock(root: Path):
     from filelock import FileLock
 
@@ -214,8 +220,7 @@ def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | N
         _, problems = check_store(root, pending={dataset: content})
         if problems:
             raise LabelError(problems)
-        remove_stale_temp_files(root)
-        atomic_write(path, content)
+        write_locked(path, content)
     return path
 
 
@@ -224,15 +229,19 @@ def _rewrite(dataset: str, change: Any, root: Path) -> Path:
     the store, replace atomically. Lines not changed keep their bytes."""
     path = root / f"{dataset}.jsonl"
     with _lock(root):
-        lines = jsonl_lines(path) if path.exists() else []
-        edits = change([json.loads(line).get("id") for line in lines])
+        try:
+            lines = jsonl_lines(path) if path.exists() else []
+            have = [json.loads(line).get("id") for line in lines]
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, RecursionError):
+            raise LabelError(check_store(root)[1] or [f"{path}: record: unreadable"]) from None
+        edits = change(have)
         out = [line if n not in edits else None if edits[n] is None else json.dumps(edits[n], ensure_ascii=False)
                for n, line in enumerate(lines)]
         content = "".join(line + "\n" for line in out if line is not None)
         _, problems = check_store(root, pending={dataset: content})
         if problems:
             raise LabelError(problems)
-        atomic_write(path, content)
+        write_locked(path, content)
     return path
 
 
@@ -271,7 +280,7 @@ def append_lines(path: Path, objs: Iterable[dict[str, Any]], lock_root: Path) ->
         if old and not old.endswith("\n"):
             old += "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, old + "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs))
+        write_locked(path, old + "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs))
 
 
 def remove_lines(path: Path, ids: Iterable[str], lock_root: Path) -> int:
@@ -280,5 +289,5 @@ def remove_lines(path: Path, ids: Iterable[str], lock_root: Path) -> int:
     with _lock(lock_root):
         lines = jsonl_lines(path) if path.exists() else []
         keep = [line for line in lines if json.loads(line).get("id") not in gone]
-        atomic_write(path, "".join(line + "\n" for line in keep))
+        write_locked(path, "".join(line + "\n" for line in keep))
     return len(lines) - len(keep)

@@ -106,24 +106,37 @@ class UncertainOrder:
         ests = {t: fit(self.model, t, self.labels, self.actors, self.params[t], self.seed) for t in TASKS}
         return item_margins(items, ests, self.actors)
 
-    def fit_now(self, items: list[Item]) -> None:
-        self.margins = self.compute(items)
-        self.fits += 1
+    def refit(self, items: list[Item]) -> bool:
+        """Start fitting and scoring `items` in a background thread (unless one is running)."""
+        if self._thread is not None:
+            return False
+        self._thread = threading.Thread(target=self._refit, args=(items,), daemon=True, name="stance-bench-refit")
+        self._thread.start()
+        return True
+
+    @property
+    def fitting(self) -> bool:
+        return self._thread is not None
 
     def answered(self, n_answers: int) -> None:
         """Called after every saved answer: start a background refit every `refit_every` answers."""
         self.since_fit += 1
-        if self.since_fit >= self.refit_every and self._thread is None:
+        if self.since_fit >= self.refit_every and self.refit(self.remaining_items()):
             self.since_fit = 0
-            items = self.remaining_items()
-            self._thread = threading.Thread(target=self._refit, args=(items,), daemon=True, name="stance-bench-refit")
-            self._thread.start()
 
     def _refit(self, items: list[Item]) -> None:
         try:
             self._ready = self.compute(items)
         except BaseException as exc:  # a failed refit keeps the old ranking; the labeller goes on
             self.error = exc
+
+    def status(self) -> str:
+        """A line for the screen about the ranking model (never about its predictions)."""
+        self.poll()
+        if self._thread is None:
+            return "" if self.margins else "ranking model: too few labels to fit, random picks"
+        return "ranking model: refitting in the background" if self.fits else \
+            "ranking model: fitting in the background, random picks until it is ready"
 
     def poll(self) -> None:
         """Swap in a finished refit."""

@@ -87,11 +87,8 @@ class SecondSink:
         self.path = _agreement_dir(self.root) / SECOND
         self.pending = set(pending)
 
-    def done_ids(self) -> set[str]:
-        return {o["id"] for o in read_jsonl(self.path)}
-
-    def done_texts(self) -> set[str]:
-        return set()
+    def done(self) -> tuple[set[str], set[str]]:
+        return {o["id"] for o in read_jsonl(self.path)}, set()
 
     def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], None]:
         line = {"id": item["id"], "text": item["text"], "source": item.get("source"), **result.as_annotation(),

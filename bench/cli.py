@@ -321,6 +321,8 @@ def _render(screen, con) -> None:  # noqa: ANN001
     if con.is_terminal:
         con.clear()
     con.print(Text(screen.header, style="bold"))
+    if screen.status:
+        con.print(Text(screen.status, style="dim"))
     for name, value in screen.context:
         con.print(Text.assemble((f"{name}: ", "dim"), value))
     if screen.before:
@@ -374,8 +376,7 @@ def label(dataset: Annotated[str, typer.Option(help="dataset the answers go to (
     else:
         from .labeller import dataset_session
 
-        with con.status("fitting the model that ranks the pool (it never shows a label)…") if order == Order.uncertain else _nullcontext():
-            session = dataset_session(labels, dataset, annotator, order.value, seed, models, refit_every, model)
+        session = dataset_session(labels, dataset, annotator, order.value, seed, models, refit_every, model, wait=False)
     _key_loop(session, con)
 
 
@@ -387,12 +388,6 @@ def adjudicate(dataset: Annotated[str, typer.Option(help="dataset for a sentence
     from .adjudication import AdjudicationSession
 
     _key_loop(AdjudicationSession(labels, dataset), _console())
-
-
-def _nullcontext():  # noqa: ANN202
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 def main() -> None:  # pragma: no cover

@@ -122,6 +122,7 @@ class Screen:
     options: list[str] = field(default_factory=list)
     prompt: str = ""
     message: str = ""
+    status: str = ""
     done: bool = False
 
 
@@ -332,8 +333,7 @@ class AnswerForm:
 class Sink(Protocol):
     """Where answers go (a dataset, or the second annotation); each write returns what undoes it."""
 
-    def done_ids(self) -> set[str]: ...
-    def done_texts(self) -> set[str]: ...
+    def done(self) -> tuple[set[str], set[str]]: ...
     def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], None]: ...
 
 
@@ -359,11 +359,10 @@ class DatasetSink:
         self.dataset, self.root, self.annotator = dataset, labels_dir(labels), annotator
         self.skipped = self.root / "pool" / "skipped.jsonl"
 
-    def done_ids(self) -> set[str]:
-        return {r.id for r in load_records(self.root)} | {s["id"] for s in read_jsonl(self.skipped)}
-
-    def done_texts(self) -> set[str]:
-        return {normalise_text(r["text"]) for r in load_records(self.root)} | {normalise_text(s["text"]) for s in read_jsonl(self.skipped)}
+    def done(self) -> tuple[set[str], set[str]]:
+        """Ids and normalised texts already labelled or skipped: never offered again."""
+        read = [*(r.data for r in load_records(self.root)), *read_jsonl(self.skipped)]
+        return {o["id"] for o in read}, {normalise_text(o["text"]) for o in read}
 
     def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], None]:
         if result.skip is not None:
@@ -412,8 +411,8 @@ class LabelSession:
         self.order = order or PoolOrder()
         self.context = context_index(items) if context is None else context
         self.clock, self.on_saved = clock, on_saved
-        self.done = sink.done_ids()
-        self.texts = sink.done_texts()
+        self.done, self.texts = sink.done()
+        self.norm = {it["id"]: normalise_text(it["text"]) for it in items}
         self.undo_stack: list[tuple[Item, str, Callable[[], None], str]] = []
         self.answers = 0
         self.started = clock()
@@ -423,7 +422,7 @@ class LabelSession:
 
     # -- queue --------------------------------------------------------------------------------------
     def remaining(self) -> list[Item]:
-        return [it for it in self.items if it["id"] not in self.done and normalise_text(it["text"]) not in self.texts]
+        return [it for it in self.items if it["id"] not in self.done and self.norm.get(it["id"], "") not in self.texts]
 
     def _present(self, item: Item | None = None, selected_by: str = "") -> None:
         if item is None:
@@ -513,14 +512,19 @@ class LabelSession:
         before = self.context.get((doc, i - 1)) if isinstance(i, int) else None
         after = self.context.get((doc, i + 1)) if isinstance(i, int) else None
         options, prompt = form.options_and_prompt()
+        status = getattr(self.order, "status", lambda: "")()
         return Screen(header=header, context=ctx, before=before, text=item["text"], after=after, spans=form.spans(),
-                      answer=form.answer_lines(), options=options, prompt=prompt, message=message)
+                      answer=form.answer_lines(), options=options, prompt=prompt, message=message, status=status)
 
 
 def dataset_session(labels: str | Path | None = None, dataset: str = "user", annotator: str | None = None,
                     order: str = "pool", seed: int = 0, models: str | Path | None = None, refit_every: int = 20,
-                    model: str | None = None, clock: Callable[[], float] = time.monotonic) -> LabelSession:
-    """A session over the pool writing into `labels/DATASET.jsonl` (what `stance-bench label` runs)."""
+                    model: str | None = None, clock: Callable[[], float] = time.monotonic, wait: bool = True) -> LabelSession:
+    """A session over the pool writing into `labels/DATASET.jsonl` (what `stance-bench label` runs).
+
+    With `order="uncertain"` the first fit runs in the background; `wait=False` starts at once with
+    random picks until it is ready (the CLI does this), `wait=True` waits for it (reproducible order).
+    """
     lab = labels_dir(labels)
     actors = load_actors(lab / "actors.toml")
     items = pool_items(lab)
@@ -535,12 +539,13 @@ def dataset_session(labels: str | Path | None = None, dataset: str = "user", ann
         from .active import UncertainOrder
 
         chooser = UncertainOrder(lab, models, actors, seed=seed, refit_every=refit_every, **({"model": model} if model else {}))
-        done = sink.done_ids()
-        chooser.fit_now([it for it in items if it["id"] not in done])
         on_saved = chooser.answered
     else:
         raise ValueError(f"unknown order {order!r}: choose pool, uncertain or random")
     session = LabelSession(items, sink, actors, chooser, ctx, clock, on_saved)
     if order == "uncertain":
         chooser.remaining_items = session.remaining
+        chooser.refit(session.remaining())
+        if wait:
+            chooser.wait()
     return session

@@ -173,7 +173,7 @@ def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
             problems.append(("url", bad))
     if isinstance(obj.get("tension"), str) and obj["tension"] not in TENSIONS:
         problems.append(("tension", f"{obj['tension']!r} is not one of {', '.join(TENSIONS)}"))
-    if isinstance(obj.get("selected_by"), str) and obj["selected_by"].strip() and not SELECTED_BY.match(obj["selected_by"]):
+    if isinstance(obj.get("selected_by"), str) and obj["selected_by"].strip() and not SELECTED_BY.fullmatch(obj["selected_by"]):
         problems.append(("selected_by", f"{obj['selected_by']!r} is not pool, random or uncertain[:MARGIN]"))
     if isinstance(obj.get("date"), str) and not valid_date(obj["date"]):
         problems.append(("date", f"{obj['date']!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)"))

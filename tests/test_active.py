@@ -98,9 +98,9 @@ def test_the_screen_never_shows_the_model(pool):
     p = dataset_session(lab, order="pool")
     p.items = [x for x in items if x["text"] == a.text]
     b = p.start()
-    strip = lambda sc: {**sc.__dict__, "header": sc.header.split(" · picked by")[0].split(" · ", 3)[-1]}  # noqa: E731
+    strip = lambda sc: {**sc.__dict__, "status": "", "header": sc.header.split(" · picked by")[0].split(" · ", 3)[-1]}  # noqa: E731
     assert strip(a) == strip(b)
-    assert a.header.split(" · picked by ")[1] in ("uncertainty sampling", "random")
+    assert a.header.split(" · picked by ")[1] in ("uncertainty sampling", "random") and a.status == ""
     for k in "h":
         a, b = s.key(k), p.key(k)
         assert strip(a) == strip(b)
@@ -144,3 +144,24 @@ def test_cold_start_without_labels_falls_back_to_random(tmp_path):
     s.key("s")
     s.key("1")
     assert read(lab / "pool" / "skipped.jsonl")[0]["selected_by"] == "random"
+
+
+def test_first_fit_does_not_block_random_picks_until_ready(pool, monkeypatch):
+    lab, items = pool
+    gate = threading.Event()
+    real = active.UncertainOrder.compute
+
+    def slow(self, its):
+        gate.wait()
+        return real(self, its)
+
+    monkeypatch.setattr(active.UncertainOrder, "compute", slow)
+    s = dataset_session(lab, order="uncertain", model=FAST, wait=False)
+    screen = s.start()
+    assert "picked by random" in screen.header and "random picks until it is ready" in screen.status
+    gate.set()
+    s.order.wait()
+    s.key("s")
+    screen = s.key("1")
+    assert s.order.fits == 1 and screen.status == ""
+    assert [x["selected_by"] for x in read(lab / "pool" / "skipped.jsonl")] == ["random"]

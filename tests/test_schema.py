@@ -163,3 +163,11 @@ def test_url_must_be_http_or_https(bad: str) -> None:
 @pytest.mark.parametrize("ok", ["https://en.kremlin.ru/events/president/news/1", "http://example.org", "HTTPS://EXAMPLE.ORG/a?b=c#d"])
 def test_http_urls_are_accepted(ok: str) -> None:
     assert check_record({**good(), "url": ok}, ACTORS) == []
+
+
+@given(st.sampled_from(["pool", "random", "uncertain", "uncertain:0.0412", "uncertain:1"]), st.text(min_size=1))
+def test_selected_by_and_annotator(selected: str, annotator: str) -> None:
+    rec = {**good(), "selected_by": selected, "annotator": annotator}
+    assert fields(check_record(rec, ACTORS)) == ({"annotator"} if not annotator.strip() else set())
+    for bad in ("model", "uncertain:", "uncertain:low", "pool ", "pool\n"):
+        assert fields(check_record({**good(), "selected_by": bad}, ACTORS)) == {"selected_by"}

@@ -170,3 +170,32 @@ def test_refused_write_leaves_stale_temp_files_alone(labels: Path) -> None:
     with pytest.raises(LabelError):
         append_records("user", [new_record(tension="extreme")], labels)
     assert stale.exists()
+
+
+def test_remove_and_replace_records_keep_other_lines_byte_for_byte(labels: Path) -> None:
+    from bench.store import remove_records, replace_records
+
+    path = labels / "user.jsonl"
+    append_records("user", [new_record(), new_record(id="new-2", text="Moscow warned Warsaw.", stances=[])], labels)
+    before = path.read_bytes().split(b"\n")
+    replace_records("user", [new_record(tension="high")], labels)
+    after = path.read_bytes().split(b"\n")
+    assert json.loads(after[0])["tension"] == "high" and after[1:] == before[1:]
+    remove_records("user", ["new-1"], labels)
+    assert path.read_bytes().split(b"\n") == before[1:]
+    snap = snapshot(labels)
+    with pytest.raises(LabelError, match="new-1 not in this dataset"):
+        remove_records("user", ["new-1"], labels)
+    with pytest.raises(LabelError, match="tension"):
+        replace_records("user", [new_record(id="new-2", text="Moscow warned Warsaw.", stances=[], tension="hot")], labels)
+    assert snapshot(labels) == snap
+
+
+def test_side_file_lines_append_and_go(tmp_path: Path) -> None:
+    from bench.store import append_lines, remove_lines
+
+    path = tmp_path / "pool" / "skipped.jsonl"
+    append_lines(path, [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}], tmp_path)
+    append_lines(path, [{"id": "c", "text": "z"}], tmp_path)
+    assert remove_lines(path, ["b", "zz"], tmp_path) == 1
+    assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == ["a", "c"]

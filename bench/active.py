@@ -91,6 +91,10 @@ class UncertainOrder:
                  model: str = MODEL, seed: int = 0, refit_every: int = 20, random_share: float = RANDOM_SHARE):
         self.labels, self.models, self.actors, self.model = labels_dir(labels), models, actors, model
         self.seed, self.refit_every, self.random_share = seed, refit_every, random_share
+        from .models import require
+
+        for t in TASKS:  # an unknown model, or one whose extra is missing, is refused before labelling starts
+            require(model, t)
         self.rng = random.Random(seed)
         self.params = {t: chosen_params(model, t, models) for t in TASKS}
         self.margins: dict[str, float] = {}
@@ -126,7 +130,7 @@ class UncertainOrder:
 
     def _refit(self, items: list[Item]) -> None:
         try:
-            self._ready = self.compute(items)
+            self._ready, self.error = self.compute(items), None
         except BaseException as exc:  # a failed refit keeps the old ranking; the labeller goes on
             self.error = exc
 
@@ -134,6 +138,8 @@ class UncertainOrder:
         """A line for the screen about the ranking model (never about its predictions)."""
         self.poll()
         if self._thread is None:
+            if self.error is not None:
+                return f"ranking model failed ({type(self.error).__name__}: {self.error}); keeping the last ranking"
             return "" if self.margins else "ranking model: too few labels to fit, random picks"
         return "ranking model: refitting in the background" if self.fits else \
             "ranking model: fitting in the background, random picks until it is ready"

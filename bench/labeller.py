@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
-from .schema import Actor, STANCES, TENSIONS, load_actors, normalise_text
+from .schema import Actor, STANCES, TENSIONS, dataset_name_problem, load_actors, normalise_text
 from .store import (LabelError, append_lines, append_records, jsonl_lines, labels_dir, load_records,
                     remove_lines, remove_records)
 
@@ -435,6 +435,8 @@ class LabelSession:
 
     def start(self) -> Screen:
         self._present()
+        if not self.items:
+            return self.screen("the pool is empty: add sentences with `stance-bench pool add FILE`")
         return self.screen("nothing left to label: every pool sentence is labelled or skipped" if self.finished else "")
 
     # -- keys -----------------------------------------------------------------------------------------
@@ -526,6 +528,8 @@ def dataset_session(labels: str | Path | None = None, dataset: str = "user", ann
     random picks until it is ready (the CLI does this), `wait=True` waits for it (reproducible order).
     """
     lab = labels_dir(labels)
+    if bad := dataset_name_problem(dataset):
+        raise LabelError([f"{lab / (dataset + '.jsonl')}: dataset: {bad}"])
     actors = load_actors(lab / "actors.toml")
     items = pool_items(lab)
     ctx = context_index([*items, *read_jsonl(lab / "pool" / "skipped.jsonl")])

@@ -182,8 +182,20 @@ def test_text_from_the_data_is_printed_literally(pool):
     assert "The [bold red]Alliance[/] met [link=x]NATO[/link] allies." in res.output and "[i]t[/i]" in res.output
 
 
-def test_empty_pool_says_so(tmp_path):
-    lab, items = pool_labels(tmp_path / "labels", "kremlin")
-    (lab / "pool" / "unlabelled.jsonl").write_text("")
-    res = label(lab, "")
+def test_empty_or_finished_pool_says_so(pool):
+    lab, items = pool
+    (lab / "pool" / "unlabelled.jsonl").write_text(json.dumps(items[0]) + "\n")
+    res = label(lab, "s1")
     assert res.exit_code == 0 and "nothing left to label" in res.output
+    assert "nothing left to label: every pool sentence" in label(lab, "").output
+    (lab / "pool" / "unlabelled.jsonl").write_text("")
+    assert "the pool is empty: add sentences with `stance-bench pool add FILE`" in label(lab, "").output
+
+
+def test_bad_dataset_or_model_is_refused_before_labelling(pool):
+    lab, items = pool
+    for args, msg in ((["--dataset", "Bad Name"], "dataset: 'Bad Name' is not a dataset name"),
+                      (["--order", "uncertain", "--model", "nope"], "unknown model 'nope'")):
+        res = label(lab, "m", *args)
+        assert res.exit_code == 1 and msg in res.output and "Traceback" not in res.output, res.output
+    assert not (lab / "user.jsonl").exists()

@@ -179,6 +179,9 @@ class AdjudicationSession:
         if self.form is not None:
             if not self.form.typing and k == "q":
                 return self.quit()
+            if k == "\x1b" and self.form.phase == "tension":
+                self.form = None
+                return self.screen("edit cancelled")
             out = self.form.key(k)
             if isinstance(out, Result):
                 return self._decide(_labels_of(out.as_annotation()), "edited")
@@ -192,7 +195,7 @@ class AdjudicationSession:
             return self.screen()
         if k == "q":
             return self.quit()
-        return self.screen("1 take the first annotation · 2 take the second · e edit (label it afresh) · q quit")
+        return self.screen("1 take the first annotation · 2 take the second · e edit (label it afresh; Esc before the tension goes back) · q quit")
 
     def _decide(self, gold: dict[str, Any], decision: str) -> Screen:
         i, a, b = self.queue[0]

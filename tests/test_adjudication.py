@@ -90,7 +90,8 @@ def test_adjudicate_takes_first_second_and_edit(tmp_path):
     res = runner.invoke(app, ["adjudicate", "--labels", str(lab)], input="2" + "1")
     assert res.exit_code == 0 and "quit: 2 decision(s)" in res.output, res.output
     assert "1. first:  tension " + first[0]["tension"] in res.output
-    res = runner.invoke(app, ["adjudicate", "--labels", str(lab)], input="e" + edit_keys)
+    res = runner.invoke(app, ["adjudicate", "--labels", str(lab)], input="e\x1be" + edit_keys)
+    assert "edit cancelled" in res.output
     assert "all disagreements adjudicated" in res.output, res.output
     log = read(lab / "agreement" / "adjudication.jsonl")
     assert [(x["id"], x["decision"]) for x in log] == [(first[0]["id"], "second"), (first[1]["id"], "first"), (first[2]["id"], "edited")]

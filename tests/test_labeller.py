@@ -152,11 +152,14 @@ def test_help_typed_skip_reason_and_rate(pool):
     lab, items = pool
     t = [0.0]
     s = dataset_session(lab, clock=lambda: t[0])
-    s.start()
+    screen = s.start()
+    assert items[0]["doc_id"] == items[1]["doc_id"]
+    assert screen.before is None and screen.after == items[1]["text"]
     assert "u          undo the last saved answer" in s.key("?").message
     for k in "sq? u\r":  # q, ?, u are letters of the reason while typing
         screen = s.key(k)
     assert read(lab / "pool" / "skipped.jsonl")[0]["skip_reason"] == "q? u"
+    assert screen.before == items[0]["text"]  # the skipped sentence still gives context
     t[0] = 1800.0
     for k in answer(items[1], lab):
         screen = s.key(k)

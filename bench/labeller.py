@@ -8,7 +8,6 @@ chosen by a model; the screen never shows a model's prediction.
 """
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
 from .schema import Actor, STANCES, TENSIONS, dataset_name_problem, load_actors, normalise_text
-from .store import (LabelError, append_lines, append_records, jsonl_lines, labels_dir, load_records,
-                    remove_lines, remove_records)
+from .store import (LabelError, append_lines, append_records, labels_dir, load_records, remove_lines,
+                    remove_records)
 
 TENSION_KEYS = {"l": "low", "m": "medium", "h": "high"}
 STANCE_KEYS = {"p": "pro-cooperation", "c": "cautious", "d": "deterrence-seeking"}
@@ -45,7 +44,28 @@ Item = dict[str, Any]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in jsonl_lines(path)] if path.exists() else []
+    """The objects of a pool or agreement file (each with a string `id` and `text`); [] if there is none.
+
+    A bad line raises LabelError naming `FILE:LINE: field`, rather than a traceback.
+    """
+    from . import jsonl
+
+    if not path.exists():
+        return []
+    out, problems = [], []
+    for n, obj, problem in jsonl.read(path):
+        if problem is None and not isinstance(obj, dict):
+            problem = "record: must be a JSON object"
+        elif problem is None:
+            problem = next((f"{k}: must be a non-empty string" for k in ("id", "text")
+                            if not isinstance(obj.get(k), str) or not obj[k].strip()), None)
+        if problem is None:
+            out.append(obj)
+        else:
+            problems.append(f"{path}:{n}: {problem}")
+    if problems:
+        raise LabelError(problems)
+    return out
 
 
 def pool_dir(labels: str | Path | None = None) -> Path:

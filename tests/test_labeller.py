@@ -202,3 +202,13 @@ def test_bad_dataset_or_model_is_refused_before_labelling(pool):
         res = label(lab, "m", *args)
         assert res.exit_code == 1 and msg in res.output and "Traceback" not in res.output, res.output
     assert not (lab / "user.jsonl").exists()
+
+
+def test_a_bad_pool_line_is_named_not_a_traceback(pool):
+    lab, items = pool
+    with open(lab / "pool" / "unlabelled.jsonl", "a") as fh:
+        fh.write('{"id": "x-2", "text": ""}\n{oops\n')
+    res = label(lab, "")
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"{lab / 'pool' / 'unlabelled.jsonl'}:{len(items) + 1}: text: must be a non-empty string" in res.output
+    assert f"unlabelled.jsonl:{len(items) + 2}: record: invalid JSON" in res.output

@@ -90,11 +90,11 @@ class SecondSink:
     def done(self) -> tuple[set[str], set[str]]:
         return {o["id"] for o in read_jsonl(self.path)}, set()
 
-    def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], None]:
+    def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], Any]:
         line = {"id": item["id"], "text": item["text"], "source": item.get("source"), **result.as_annotation(),
                 **({"annotator": self.annotator} if self.annotator else {})}
         append_lines(self.path, [line], self.root)
-        return lambda: remove_lines(self.path, [item["id"]], self.root) and None
+        return lambda: remove_lines(self.path, [item["id"]], self.root)
 
 
 class SampleOrder:

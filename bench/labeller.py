@@ -354,7 +354,7 @@ class Sink(Protocol):
     """Where answers go (a dataset, or the second annotation); each write returns what undoes it."""
 
     def done(self) -> tuple[set[str], set[str]]: ...
-    def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], None]: ...
+    def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], Any]: ...
 
 
 def record_from(item: Item, result: Result, selected_by: str | None = None, annotator: str | None = None) -> dict[str, Any]:
@@ -384,15 +384,15 @@ class DatasetSink:
         read = [*(r.data for r in load_records(self.root)), *read_jsonl(self.skipped)]
         return {o["id"] for o in read}, {normalise_text(o["text"]) for o in read}
 
-    def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], None]:
+    def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], Any]:
         if result.skip is not None:
             line = {**item, "skip_reason": result.skip, "selected_by": selected_by,
                     **({"annotator": self.annotator} if self.annotator else {})}
             append_lines(self.skipped, [line], self.root)
-            return lambda: remove_lines(self.skipped, [item["id"]], self.root) and None
+            return lambda: remove_lines(self.skipped, [item["id"]], self.root)
         rec = record_from(item, result, selected_by, self.annotator)
         append_records(self.dataset, [rec], self.root)
-        return lambda: remove_records(self.dataset, [rec["id"]], self.root) and None
+        return lambda: remove_records(self.dataset, [rec["id"]], self.root)
 
 
 class Order(Protocol):
@@ -433,7 +433,7 @@ class LabelSession:
         self.clock, self.on_saved = clock, on_saved
         self.done, self.texts = sink.done()
         self.norm = {it["id"]: normalise_text(it["text"]) for it in items}
-        self.undo_stack: list[tuple[Item, str, Callable[[], None], str]] = []
+        self.undo_stack: list[tuple[Item, str, Callable[[], Any], str]] = []
         self.answers = 0
         self.started = clock()
         self.form: AnswerForm | None = None

@@ -165,3 +165,18 @@ def test_first_fit_does_not_block_random_picks_until_ready(pool, monkeypatch):
     screen = s.key("1")
     assert s.order.fits == 1 and screen.status == ""
     assert [x["selected_by"] for x in read(lab / "pool" / "skipped.jsonl")] == ["random"]
+
+
+def test_label_order_uncertain_from_the_command_line(pool):
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+    from bench.schema import SELECTED_BY
+
+    lab, items = pool
+    res = CliRunner().invoke(app, ["label", "--labels", str(lab), "--order", "uncertain", "--model", FAST,
+                                   "--refit-every", "1", "--seed", "1"], input="s1s2q")
+    assert res.exit_code == 0, res.output
+    lines = read(lab / "pool" / "skipped.jsonl")
+    assert len(lines) == 2 and all(SELECTED_BY.fullmatch(x["selected_by"]) for x in lines)
+    assert "quit: 2 answer(s) saved" in res.output

@@ -62,12 +62,13 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
         from .artifacts import ModelError
         from .hf import ExportError
         from .labelling import ArgumentError
+        from .leaderboard import LeaderboardError
         from .predict import InputError
         from .store import LabelError
 
         try:
             return fn(*args, **kwargs)
-        except (LabelError, ModelError, InputError, ArgumentError, ExportError) as exc:
+        except (LabelError, ModelError, InputError, ArgumentError, ExportError, LeaderboardError) as exc:
             _fail(str(exc))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             _fail(f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else str(exc))

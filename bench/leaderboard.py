@@ -10,11 +10,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-import numpy as np
-
-from . import metrics
+from . import jsonl
 from .splits import SPLITS
-from .store import atomic_write, jsonl_lines
+from .store import atomic_write
 
 HUMAN = "human"
 FLOOR = "majority"
@@ -28,10 +26,62 @@ def path_md(models: Path) -> Path:
     return Path(models) / "LEADERBOARD.md"
 
 
+MAX_RECORD_BYTES = 10_000_000
+"""Longest leaderboard line read; real records are some 25 kB (per-document counts)."""
+RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "task": str, "split": str, "model": str, "data_fingerprint": str, "metrics": dict, "n_test": int,
+    "confusion": dict, "doc_confusion": dict,
+}
+
+
+class LeaderboardError(ValueError):
+    """A leaderboard line that cannot be read: `FILE:LINE: record: ...` and how to repair it."""
+
+
+def _record_problem(obj: Any) -> str | None:
+    if not isinstance(obj, dict):
+        return "record: must be a JSON object"
+    for name, typ in RECORD_FIELDS.items():
+        if not isinstance(obj.get(name), typ) or isinstance(obj.get(name), bool):
+            return f"{name}: is missing or not a {getattr(typ, '__name__', typ)}"
+    m = obj["metrics"].get("macro_f1")
+    if not isinstance(m, dict) or not all(isinstance(m.get(k), (int, float)) for k in ("value", "ci_low", "ci_high")):
+        return "metrics: macro_f1 needs numeric value, ci_low and ci_high"
+    if not isinstance(obj["confusion"].get("labels"), list) or not isinstance(obj["doc_confusion"].get("counts"), list):
+        return "confusion: needs confusion.labels and doc_confusion.counts lists"
+    return None
+
+
 def load(path: Path) -> list[dict[str, Any]]:
+    """Every record of the leaderboard file; raises LeaderboardError at the first unreadable line.
+
+    Nothing that writes the leaderboard proceeds past this, so a record that cannot be read is
+    never silently dropped by rewriting the file without it.
+    """
+    path = Path(path)
     if not path.exists():
         return []
-    return [json.loads(line) for line in jsonl_lines(path)]
+    records = []
+    for n, obj, bad in jsonl.read(path, MAX_RECORD_BYTES):
+        bad = bad or _record_problem(obj)
+        if bad:
+            raise LeaderboardError(
+                f"{path}:{n}: {bad}; nothing was written: repair or delete that line (git checkout -- "
+                f"{path.name} restores the committed copy; `make eval` re-creates a deleted record)")
+        records.append(obj)
+    return records
+
+
+def update(models: Path, new: Iterable[dict[str, Any]], fingerprint: str) -> list[dict[str, Any]]:
+    """Upsert `new` into the leaderboard files under a lock, so concurrent writers lose nothing."""
+    from filelock import FileLock
+
+    models = Path(models)
+    models.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(models / ".leaderboard.lock"), timeout=60):
+        records = upsert(load(path_jsonl(models)), new)
+        save(records, models, fingerprint)
+    return records
 
 
 def _key(r: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -62,7 +112,9 @@ def upsert(records: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> list
     return [r for r in records if _key(r)[:3] not in fresh] + list(fresh.values())
 
 
-def _docs(r: dict[str, Any]) -> np.ndarray:
+def _docs(r: dict[str, Any]) -> Any:
+    import numpy as np
+
     k = len(r["confusion"]["labels"])
     return np.asarray(r["doc_confusion"]["counts"], dtype=np.int64).reshape(-1, k, k)
 
@@ -78,6 +130,8 @@ def rerank(records: list[dict[str, Any]], fingerprint: str) -> list[dict[str, An
         if not r["stale"] and r["model"] != HUMAN:
             groups.setdefault((r["task"], r["split"]), {})[r["model"]] = r
     for group in groups.values():
+        from . import metrics
+
         ranked = metrics.rank_models({m: _docs(r) for m, r in group.items()})
         for m, info in ranked.items():
             group[m].update({"rank": info["rank"], "p_value": info["p_value"], "leader": info["leader"]})
@@ -87,6 +141,7 @@ def rerank(records: list[dict[str, Any]], fingerprint: str) -> list[dict[str, An
 def save(records: list[dict[str, Any]], models: Path, fingerprint: str) -> None:
     models = Path(models)
     models.mkdir(parents=True, exist_ok=True)
+    load(path_jsonl(models))  # refuse to overwrite a file with a record that cannot be read
     records = rerank(sorted(records, key=lambda r: (r["task"], r["split"], r["model"], r["data_fingerprint"])), fingerprint)
     atomic_write(path_jsonl(models), "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     atomic_write(path_md(models), render(records, fingerprint))

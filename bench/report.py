@@ -78,7 +78,8 @@ def evaluate_and_record(names: Sequence[str], tasks: Sequence[str], splits: Sequ
     from .evaluation import evaluate
     from .plots import confusion_png
 
-    mod, fp = models_dir(models), fingerprint(labels)
+    mod, fp, humans = models_dir(models), fingerprint(labels), []
+    lb.load(lb.path_jsonl(mod))  # an unreadable leaderboard stops the run before any work
     new: list[dict[str, Any]] = []
     for split in splits:
         for task in tasks:
@@ -90,12 +91,11 @@ def evaluate_and_record(names: Sequence[str], tasks: Sequence[str], splits: Sequ
                     path = confusion_png(rec["confusion"]["matrix"], rec["confusion"]["labels"], title, plot_path(mod, rec))
                     con.print(f"confusion matrix picture: {path}")
                 new.append(rec)
-    records = lb.upsert(lb.load(lb.path_jsonl(mod)), new)
     if (labels_dir(labels) / "agreement" / "second.jsonl").exists():
         from .agreement import human_records
 
-        records = lb.upsert(records, human_records(labels))
-    lb.save(records, mod, fp)
+        humans = human_records(labels)
+    lb.update(mod, new + humans, fp)
     print_leaderboard(tasks, splits, labels, models, con)
     con.print(f"wrote {lb.path_jsonl(mod)} and {lb.path_md(mod)}")
     return new
@@ -168,6 +168,8 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
 def print_agreement(labels: str | Path | None, models: str | Path | None, record: bool, con: Console) -> dict[str, Any]:
     from .agreement import agreement, human_records
 
+    if record:
+        lb.load(lb.path_jsonl(models_dir(models)))  # an unreadable leaderboard stops the run before any work
     res = agreement(labels)
     con.rule("inter-annotator agreement (first vs independent second annotation)")
     sk = res["skips"]
@@ -199,7 +201,7 @@ def print_agreement(labels: str | Path | None, models: str | Path | None, record
     if record:
         mod = models_dir(models)
         humans = human_records(labels)
-        lb.save(lb.upsert(lb.load(lb.path_jsonl(mod)), humans), mod, fingerprint(labels))
+        lb.update(mod, humans, fingerprint(labels))
         for h in humans:
             con.print(f"human ceiling · {h['task']}: macro-F1 {_ci(h['metrics']['macro_f1'])} on {h['n_test']} records "
                       f"(second annotator vs adjudicated gold)" + (f"; coverage {h['coverage']:.2f}" if h.get("coverage") else ""))

@@ -1,0 +1,88 @@
+"""The leaderboard file is never silently lost: an unreadable line stops every reader and writer."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench import leaderboard as lb
+from bench.cli import app
+
+from .conftest import REPO
+
+runner = CliRunner()
+REAL = [json.loads(line) for line in (REPO / "models" / "leaderboard.jsonl").read_text().splitlines()[:4]]
+
+BAD_LINES = {
+    "truncated": (b'{"task": "stance", "split": "docu', "record: invalid JSON"),
+    "garbage": (b"<<<<<<< HEAD", "record: invalid JSON"),
+    "not an object": (b'["stance", "document"]', "record: must be a JSON object"),
+    "missing model": (json.dumps({k: v for k, v in REAL[0].items() if k != "model"}).encode(), "model: is missing"),
+    "wrong type": (json.dumps({**REAL[0], "n_test": "many"}).encode(), "n_test: is missing or not a int"),
+    "no macro_f1": (json.dumps({**REAL[0], "metrics": {}}).encode(), "metrics: macro_f1"),
+    "invalid UTF-8": (b'{"model": "\xff"}', "record: invalid UTF-8"),
+    "NUL": (b"\x00", "record: invalid JSON"),
+}
+
+
+def board(tmp_path: Path, bad: bytes | None = None, at: int = 3) -> Path:
+    """A models folder whose leaderboard holds real records, with `bad` as line `at` (1-based)."""
+    models = tmp_path / "models"
+    models.mkdir()
+    lines = [json.dumps(r, sort_keys=True).encode() for r in REAL]
+    if bad is not None:
+        lines.insert(at - 1, bad)
+    lb.path_jsonl(models).write_bytes(b"\n".join(lines) + b"\n")
+    return models
+
+
+def test_real_records_load(tmp_path: Path) -> None:
+    assert lb.load(lb.path_jsonl(board(tmp_path))) == REAL
+
+
+@pytest.mark.parametrize("kind", list(BAD_LINES))
+def test_unreadable_line_names_file_line_and_repair(tmp_path: Path, kind: str) -> None:
+    bad, message = BAD_LINES[kind]
+    path = lb.path_jsonl(board(tmp_path, bad, at=3))
+    with pytest.raises(lb.LeaderboardError) as err:
+        lb.load(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}:3: {message}") and "\n" not in msg
+    assert "repair or delete that line" in msg and "git checkout" in msg
+
+
+def test_save_refuses_to_overwrite_an_unreadable_file(tmp_path: Path) -> None:
+    models = board(tmp_path, b"{oops", at=2)
+    before = lb.path_jsonl(models).read_bytes()
+    with pytest.raises(lb.LeaderboardError, match=":2: record: invalid JSON"):
+        lb.save(REAL[:1], models, "whatever")
+    with pytest.raises(lb.LeaderboardError):
+        lb.update(models, REAL[:1], "whatever")
+    assert lb.path_jsonl(models).read_bytes() == before and not lb.path_md(models).exists()
+
+
+def test_update_keeps_every_readable_record(tmp_path: Path) -> None:
+    models = board(tmp_path)
+    new = {**REAL[0], "model": "another-model"}
+    records = lb.update(models, [new], REAL[0]["data_fingerprint"])
+    assert len(records) == len(REAL) + 1 and len(lb.load(lb.path_jsonl(models))) == len(REAL) + 1
+
+
+@pytest.mark.parametrize("command", [["leaderboard"], ["agreement"], ["eval", "-m", "majority", "-t", "tension"]])
+def test_commands_report_the_line_in_one_line_and_change_nothing(tmp_path: Path, labels: Path, command: list[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.evaluation
+
+    models = board(tmp_path, b'{"task": "stance", "spl', at=2)
+    before = sorted((p.name, p.read_bytes()) for p in models.iterdir())
+    work: list[str] = []
+    monkeypatch.setattr(bench.evaluation, "evaluate", lambda *a, **k: work.append("evaluate") or [])
+    res = runner.invoke(app, [*command, "--labels", str(labels), "--models", str(models)])
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{lb.path_jsonl(models)}:2: record: invalid JSON"), res.output
+    assert work == []  # eval checked the leaderboard before doing any work
+    assert sorted((p.name, p.read_bytes()) for p in models.iterdir()) == before

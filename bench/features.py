@@ -78,11 +78,21 @@ def examples(records: Sequence[Record], task: str, actors: dict[str, Actor]) -> 
 
 
 def find_mention(text: str, actor: str, actors: dict[str, Actor]) -> str | None:
-    """For prediction inputs that give no mention: the earliest of the actor's names in the text."""
-    a = actors.get(actor)
-    names = [actor] + ([a.name, *a.aliases] if a else [])
-    hits = [(text.find(n), -len(n), n) for n in names if n and text.find(n) >= 0]
-    return min(hits)[2] if hits else None
+    """For prediction inputs that give no mention: the actor's first name or alias in the text,
+    matched on word boundaries (see `bench.gazetteer`); None reads as the unnamed speaker."""
+    from .gazetteer import gazetteer
+
+    return gazetteer(actors).mention_of(text, actor)
+
+
+def input_mention(r: dict[str, Any], actors: dict[str, Actor]) -> str | None:
+    """The mention of a prediction input: as given; None when the input says the actor is the
+    speaker (`"mention": null` or `"speaker_is_actor": true`); otherwise looked up in the text."""
+    if r.get("mention"):
+        return r["mention"]
+    if r.get("speaker_is_actor") or ("mention" in r and r["mention"] is None):
+        return None
+    return find_mention(r["text"], r["actor"], actors)
 
 
 def frame(inputs: list[dict[str, Any]], task: str, actors: dict[str, Actor]) -> Any:
@@ -90,8 +100,7 @@ def frame(inputs: list[dict[str, Any]], task: str, actors: dict[str, Actor]) -> 
     import pandas as pd
 
     if task == "stance":
-        data = [stance_row(r["text"], r["actor"], r.get("mention") or find_mention(r["text"], r["actor"], actors), actors)
-                for r in inputs]
+        data = [stance_row(r["text"], r["actor"], input_mention(r, actors), actors) for r in inputs]
     else:
         data = [{"text": r["text"]} for r in inputs]
     return pd.DataFrame(data)

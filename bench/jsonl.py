@@ -76,6 +76,23 @@ def parse(line: Line) -> tuple[Any, str | None]:
         return None, "record: invalid JSON (nested too deeply)"
 
 
+def surrogate_field(obj: Any, where: str = "record") -> str | None:
+    """The first field (dotted path) of a parsed JSON value holding a lone surrogate, which JSON
+    escapes such as "\\ud800" can produce but UTF-8 cannot encode; None if there is none."""
+    if isinstance(obj, str):
+        return where if any(0xD800 <= ord(c) <= 0xDFFF for c in obj) else None
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            name = f"{where}.{ascii(k)[1:-1]}" if where != "record" else ascii(k)[1:-1]
+            if surrogate_field(k) or (name := surrogate_field(v, name)):
+                return name
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if name := surrogate_field(v, f"{where}[{i}]"):
+                return name
+    return None
+
+
 def read(path: Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any, str | None]]:
     """(line number, JSON value, problem) for every non-blank line of a file."""
     with open(path, "rb") as fh:

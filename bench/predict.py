@@ -8,9 +8,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import artifacts
+from . import artifacts, jsonl
 from .features import frame
-from .schema import labels_for, load_actors, suggest_actors
+from .schema import MAX_TEXT_CHARS, labels_for, load_actors, string_problem, suggest_actors
 from .store import labels_dir, models_dir
 
 BATCH = 1000
@@ -23,18 +23,19 @@ class InputError(ValueError):
 def _records(path: Path, task: str, actors: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise InputError(f"{path}: no such input file")
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n}: record: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    with open(path, "rb") as fh:
+        for line in jsonl.iter_lines(fh):
+            n, (obj, bad) = line.number, jsonl.parse(line)
+            if bad:
+                raise InputError(f"{path}:{n}: {bad}")
             if not isinstance(obj, dict):
                 raise InputError(f"{path}:{n}: record: must be a JSON object with a text field")
             if not isinstance(obj.get("text"), str) or not obj["text"].strip():
                 raise InputError(f"{path}:{n}: text: a non-empty string is required")
+            if bad := string_problem(obj["text"], MAX_TEXT_CHARS):
+                raise InputError(f"{path}:{n}: text: {bad}")
+            if "\\u" in line.text and (where := jsonl.surrogate_field(obj)):
+                raise InputError(f"{path}:{n}: {where}: holds a lone surrogate, which is not valid Unicode text")
             if task == "stance":
                 actor, mention = obj.get("actor"), obj.get("mention")
                 if not isinstance(actor, str):

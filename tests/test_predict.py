@@ -69,3 +69,39 @@ def test_probabilities_follow_the_label_order(trained: tuple[Path, Path], tmp_pa
     inp.write_text(json.dumps({"text": "NATO agreed to talks with Moscow.", "actor": "NATO"}) + "\n")
     predict_file("tfidf-lr", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod)
     assert list(read(tmp_path / "out.jsonl")[0]["probabilities"]) == list(STANCES)
+
+
+GOOD_LINE = json.dumps({"text": "NATO ministers discussed the deployments.", "actor": "NATO"}).encode() + b"\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    (GOOD_LINE + b'{"text": "' + b"x" * 10_000_000 + b'"}\n', ":2: record: the line is longer than 100,000 bytes"),
+    (GOOD_LINE + json.dumps({"text": "NATO " + "x" * 5_000, "actor": "NATO"}).encode() + b"\n", ":2: text: is 5,005 characters long"),
+    (GOOD_LINE + b'{"text": "NATO \xff"}\n', ":2: record: invalid UTF-8"),
+    (b"\xef\xbb\xbf" + GOOD_LINE, ":1: record: the file starts with a byte-order mark"),
+    (GOOD_LINE + b'{"text": "NATO \\ud800 met.", "actor": "NATO"}\n', ":2: text: holds a lone surrogate"),
+    (GOOD_LINE + b'{"text": "NATO met.", "actor": "NATO", "note": ["\\udfff"]}\n', ":2: note[0]: holds a lone surrogate"),
+    (GOOD_LINE + b'{"text": "NATO met.", "actor": "NATO", "\\ud800": 1}\n', ":2: \\ud800: holds a lone surrogate"),
+    (GOOD_LINE + b'{"text": "NATO\\u0000 met.", "actor": "NATO"}\n', ":2: text: holds the control character"),
+    (GOOD_LINE.replace(b"\n", b"\r\n") + b"\x00\r\n", ":2: record: invalid JSON"),
+])
+def test_unreadable_input_lines_are_refused_while_streaming(trained: tuple[Path, Path], tmp_path: Path,
+                                                           content: bytes, message: str) -> None:
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(content)
+    tracemalloc.start()
+    with pytest.raises(InputError) as err:
+        predict_file("majority", "stance", inp, tmp_path / "out" / "out.jsonl", labels=lab, models=mod)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert str(err.value).startswith(f"{inp}{message}") and "\n" not in str(err.value), str(err.value)
+    assert peak < 3_000_000  # a 10 MB line is never held in memory, let alone parsed
+    assert not (tmp_path / "out" / "out.jsonl").exists()
+
+
+def test_crlf_input_is_read(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(GOOD_LINE.replace(b"\n", b"\r\n") * 3)
+    assert predict_file("majority", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod) == 3

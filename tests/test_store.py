@@ -3,7 +3,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +203,80 @@ def test_side_file_lines_append_and_go(tmp_path: Path) -> None:
     append_lines(path, [{"id": "c", "text": "z"}], tmp_path)
     assert remove_lines(path, ["b", "zz"], tmp_path) == 1
     assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == ["a", "c"]
+
+
+WRITER = r'''
+import sys, time
+from pathlib import Path
+
+import bench.store as store
+
+root, mode, start, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if mode == "pause":  # stop between writing the temporary file and the rename, and say so
+    def pause(tmp, path):
+        (root.parent / "paused").write_text(str(tmp))
+        time.sleep(600)
+    store._commit = pause
+print("ready", flush=True)
+for i in range(start, start + count):
+    store.append_records("user", [{"id": f"w-{i}", "text": f"NATO and Russia met for round {i} of the talks.",
+                                   "doc": f"w-doc-{i % 3}", "tension": "low", "stances": [], "source": "test",
+                                   "license": "CC0-1.0"}], root)
+'''
+
+
+def writer(labels: Path, mode: str, start: int, count: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(labels), mode, str(start), str(count)],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def written_ids(labels: Path) -> list[str]:
+    path = labels / "user.jsonl"
+    return [json.loads(line)["id"] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def stale(labels: Path) -> list[Path]:
+    return sorted(labels.glob(".*.tmp"))
+
+
+def test_writer_killed_before_the_rename_leaves_the_data_valid(labels: Path) -> None:
+    before = files_hash(labels)
+    proc = writer(labels, "pause", 0, 1)
+    flag = labels.parent / "paused"
+    for _ in range(1200):  # a guard against a hung writer, not a timing assertion
+        if flag.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert flag.exists(), "the writer never reached the rename"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert stale(labels) == [Path(flag.read_text())]  # the finished temporary file, never renamed
+    assert check_store(labels)[1] == [] and not (labels / "user.jsonl").exists()
+    assert files_hash(labels) != before  # only because of the temporary file
+    append_records("user", [new_record()], labels)
+    assert stale(labels) == [] and written_ids(labels) == ["new-1"]
+
+
+def test_writers_killed_at_random_moments_leave_the_data_valid(labels: Path) -> None:
+    rng = random.Random(12)
+    for k in range(4):
+        proc = writer(labels, "add", 100 * k, 40)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        records, problems = check_store(labels)
+        assert problems == []
+        ids = written_ids(labels)
+        assert len(ids) == len(set(ids)) and all(i.startswith("w-") for i in ids)
+    append_records("user", [new_record()], labels)
+    assert stale(labels) == [] and written_ids(labels)[-1] == "new-1" and check_store(labels)[1] == []
+
+
+def test_concurrent_writers_lose_nothing(labels: Path) -> None:
+    procs = [writer(labels, "add", 5 * k, 5) for k in range(4)]
+    for p in procs:
+        p.communicate()
+        assert p.returncode == 0
+    assert sorted(written_ids(labels)) == sorted(f"w-{i}" for i in range(20))
+    assert check_store(labels)[1] == [] and stale(labels) == []

@@ -77,29 +77,16 @@ def pool_items(labels: str | Path | None = None) -> list[Item]:
     return read_jsonl(pool_dir(labels) / "unlabelled.jsonl")
 
 
-def is_word_bounded(text: str, start: int, end: int) -> bool:
-    return (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
-
-
 def suggest_actors_in(text: str, actors: dict[str, Actor], speaker_country: str | None = None) -> list[tuple[str, str | None]]:
-    """Registry actors named in a sentence, as (actor, mention) in text order; the speaking state first, unnamed.
+    """Registry actors found in a sentence (`bench.gazetteer.detect`), as (actor, mention): the
+    speaking state first (unnamed, when the sentence speaks in the first person), then in text order.
 
     Suggestions only: the person labelling confirms or drops each one.
     """
-    from .features import find_mention
+    from .gazetteer import detect
 
-    hits = []
-    for aid in actors:
-        m = find_mention(text, aid, actors)
-        if m is not None:
-            i = text.find(m)
-            if is_word_bounded(text, i, i + len(m)):
-                hits.append((i, aid, m))
-    out: list[tuple[str, str | None]] = []
-    if speaker_country in actors and speaker_country not in {a for _, a, _ in hits}:
-        out.append((speaker_country, None))
-    out += [(a, m) for _, a, m in sorted(hits)]
-    return out
+    found = detect(text, actors, speaker_country)
+    return sorted(found.items(), key=lambda am: am[1] is not None)  # stable: named ones keep text order
 
 
 def fuzzy_actors(query: str, actors: dict[str, Actor], n: int = 9) -> list[str]:

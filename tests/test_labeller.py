@@ -138,14 +138,17 @@ def test_fuzzy_actor_search_finds_misspellings():
     assert fuzzy_actors("   ", actors) == []
 
 
-def test_suggestions_are_word_bounded_and_speaker_first():
+def test_suggestions_come_from_the_gazetteer_speaker_first():
     from .conftest import LABELS
 
     actors = load_actors(LABELS / "actors.toml")
-    got = suggest_actors_in("Poland and NATO disagree with Moscow.", actors, "FRA")
+    text = "We and Poland agree that NATO must answer Moscow, whatever UNITA says."
+    got = suggest_actors_in(text, actors, "FRA")
     assert got[0] == ("FRA", None)
-    assert ("POL", "Poland") in got and ("NATO", "NATO") in got and ("RUS", "Moscow") in got
-    assert all(m is None or m in "Poland and NATO disagree with Moscow." for _, m in got)
+    named = [a for a, _ in got[1:]]
+    assert named[:3] == ["POL", "NATO", "RUS"] and "UN" not in named  # text order, word boundaries
+    assert all(m in text for _, m in got[1:])
+    assert ("FRA", None) not in suggest_actors_in("Poland agrees.", actors, "FRA")  # no first person, no speaker
 
 
 def test_help_typed_skip_reason_and_rate(pool):

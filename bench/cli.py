@@ -195,6 +195,9 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
             missing.append(n)
             continue
         todo += [(n, t, s) for s in _splits(split) for t in _tasks(task) if t in spec.tasks]
+    # one split and task at a time, so that models with the same features share them (bench.search cache)
+    order = {(s, t): i for i, (s, t) in enumerate((s, t) for s in _splits(split) for t in _tasks(task))}
+    todo.sort(key=lambda job: order[(job[2], job[1])])
     for n in missing:
         typer.echo(f"skipping {n}: it needs the optional extra '{registry.get(n).extra}' "
                    f"(pip install -e '.[{registry.get(n).extra}]', or make setup-embed)", err=True)
@@ -244,11 +247,19 @@ def predict(model: Annotated[str, typer.Option("--model", "-m")], task: Annotate
             input: Annotated[Path, typer.Option("--input", "-i", help="JSONL with text (and actor for stance)")],
             output: Annotated[Path, typer.Option("--output", "-o")],
             split: Annotated[Split, typer.Option(help="the split the model was trained on")] = Split.document,
+            workers: Annotated[Optional[int], typer.Option(help="processes that score batches (default: one per core, at most 2)")] = None,
             labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
-    """Label a JSONL file with a trained model (streams: a large file needs little memory)."""
-    from .predict import predict_file
+    """Label a JSONL file with a trained model (streams: a large file needs little memory; both cores)."""
+    from rich.console import Console
+    from rich.progress import Progress
 
-    n = predict_file(model, task.value, input, output, split.value, models, labels)
+    from .predict import count_lines, predict_file
+
+    total = count_lines(input) if input.is_file() else None
+    with Progress(console=Console(stderr=True), transient=True, disable=not total or total <= 5000) as prog:
+        bar = prog.add_task("predicting", total=total)
+        n = predict_file(model, task.value, input, output, split.value, models, labels, workers=workers,
+                         progress=lambda done: prog.update(bar, completed=done))
     typer.echo(f"wrote {n} prediction{'s' if n != 1 else ''} to {output}")
 
 

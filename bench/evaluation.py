@@ -52,28 +52,65 @@ def test_examples(task: str, split: str, labels: str | Path | None = None) -> Ex
     return examples(splits.select(records, split, "test"), task, load_actors(lab / "actors.toml"))
 
 
+def predictions_path(model_path: Path) -> Path:
+    """Where the test-side predictions of a saved model are kept (beside it), for `compare`."""
+    return model_path.with_suffix(".test-predictions.json")
+
+
+def _cached_predictions(path: Path, manifest: dict[str, Any] | None, fp: str, ex: Examples) -> list[str] | None:
+    """The stored predictions if they were made by this very model file on these test records."""
+    import json
+
+    cache = predictions_path(path)
+    if manifest is None or not cache.exists() or not path.exists():
+        return None
+    try:
+        c = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return None
+    if (c.get("sha256") != manifest.get("sha256") or c.get("data_fingerprint") != fp or c.get("ids") != list(ex.X["id"])
+            or artifacts.sha256_file(path) != manifest.get("sha256")):
+        return None
+    return [str(v) for v in c["y_pred"]]
+
+
 def predict_test(name: str, task: str, split: str = "document", labels: str | Path | None = None,
-                 models: str | Path | None = None, ex: Examples | None = None, fp: str | None = None) -> Predictions:
+                 models: str | Path | None = None, ex: Examples | None = None, fp: str | None = None,
+                 reuse: bool = False) -> Predictions:
     """Predictions of a saved model on the test side; refuses a model trained on other data.
 
     `ex` and `fp` (test examples, data fingerprint) may be passed in when scoring several models.
+    Predictions are stored beside the model; `reuse` reads them back instead of loading and running
+    the model when they come from the same model file and test records (no probabilities then).
     """
+    import json
+
     from .models import require
+    from .store import atomic_write
 
     require(name, task)
     lab = labels_dir(labels)
     path = artifacts.model_path(models_dir(models), name, task, split)
-    est, manifest = artifacts.load(path)
     fp = fp or fingerprint(lab)
+    ex = ex if ex is not None else test_examples(task, split, lab)
+    if reuse:
+        manifest = artifacts.read_manifest(path)
+        cached = _cached_predictions(path, manifest, fp, ex) if manifest and manifest.get("data_fingerprint") == fp else None
+        if cached is not None and manifest is not None:
+            return Predictions(name, task, split, ex, cached, None, manifest, 0.0)
+    est, manifest = artifacts.load(path)
     if manifest.get("data_fingerprint") != fp:
         raise artifacts.ModelError(
             f"{path} was trained on data {manifest.get('data_fingerprint')}, the labels are now {fp}: "
             f"retrain it: stance-bench train --model {name} --task {task} --split {split}")
-    ex = ex if ex is not None else test_examples(task, split, lab)
     t0 = time.perf_counter()
-    y_pred = [str(v) for v in est.predict(ex.X)]
-    proba = est.predict_proba(ex.X) if hasattr(est, "predict_proba") else None
-    return Predictions(name, task, split, ex, y_pred, proba, manifest, time.perf_counter() - t0)
+    from .predict import Scorer
+
+    y_pred, proba = Scorer(est, task, {}).frame(ex.X)
+    seconds = time.perf_counter() - t0
+    atomic_write(predictions_path(path), json.dumps({"sha256": manifest.get("sha256"), "data_fingerprint": fp,
+                                                     "ids": list(ex.X["id"]), "y_pred": y_pred}) + "\n")
+    return Predictions(name, task, split, ex, y_pred, proba, manifest, seconds)
 
 
 def result_record(p: Predictions, labels: str | Path | None = None, n_bootstrap: int = metrics.N_BOOTSTRAP,

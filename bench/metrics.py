@@ -124,9 +124,8 @@ def resample_weights(n_docs: int, n: int = N_BOOTSTRAP, seed: int = SEED) -> np.
     """(n, n_docs) counts of how often each document is drawn in each resample."""
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n_docs, size=(n, n_docs))
-    W = np.zeros((n, n_docs), dtype=np.float64)
-    np.add.at(W, (np.repeat(np.arange(n), n_docs), draws.ravel()), 1)
-    return W
+    flat = (np.arange(n)[:, None] * n_docs + draws).ravel()
+    return np.bincount(flat, minlength=n * n_docs).reshape(n, n_docs).astype(np.float64)
 
 
 def resampled_confusions(D: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -155,10 +154,15 @@ def paired_bootstrap_pvalue(DA: np.ndarray, DB: np.ndarray, metric: Metric = mac
     if DA.shape != DB.shape:
         raise ValueError("paired test needs both models scored on the same documents")
     W = resample_weights(DA.shape[0], n, seed)
-    delta = metric(resampled_confusions(DA, W)) - metric(resampled_confusions(DB, W))
-    observed = float(metric(DA.sum(axis=0)) - metric(DB.sum(axis=0)))
+    observed = float(metric(DA.sum(axis=0))) - float(metric(DB.sum(axis=0)))
+    return observed, _paired_p(metric(resampled_confusions(DA, W)), metric(resampled_confusions(DB, W)), observed)
+
+
+def _paired_p(resampled_a: np.ndarray, resampled_b: np.ndarray, observed: float) -> float:
+    """p of a paired bootstrap from both models' scores on the same resamples."""
+    delta = resampled_a - resampled_b
     c = int(np.sum(np.abs(delta - delta.mean()) >= abs(observed) - 1e-12))
-    return observed, (c + 1) / (n + 1)
+    return (c + 1) / (len(delta) + 1)
 
 
 def rank_models(docs: dict[str, np.ndarray], metric: Metric = macro_f1_score, n: int = N_BOOTSTRAP,
@@ -175,12 +179,21 @@ def rank_models(docs: dict[str, np.ndarray], metric: Metric = macro_f1_score, n:
     out: dict[str, dict[str, float | int | str]] = {}
     if not order:
         return out
+    if len({D.shape for D in docs.values()}) > 1:
+        raise ValueError("paired test needs both models scored on the same documents")
+    # every paired test uses the same resamples: score each model on them once (one batch for all pairs)
+    W = resample_weights(docs[order[0]].shape[0], n, seed)
+    boot = {m: metric(resampled_confusions(D, W)) for m, D in docs.items()}
+
+    def p(a: str, b: str) -> float:
+        return _paired_p(boot[a], boot[b], scores[a] - scores[b])
+
     top = order[0]
     lead, rank = order[0], 1
     for position, m in enumerate(order, 1):
-        if m != lead and paired_bootstrap_pvalue(docs[lead], docs[m], metric, n, seed)[1] < alpha:
+        if m != lead and p(lead, m) < alpha:
             lead, rank = m, position
-        p_top = 1.0 if m == top else paired_bootstrap_pvalue(docs[top], docs[m], metric, n, seed)[1]
+        p_top = 1.0 if m == top else p(top, m)
         out[m] = {"rank": rank, "score": scores[m], "p_value": p_top, "leader": top}
     return out
 

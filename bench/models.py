@@ -141,7 +141,8 @@ def _actor_prior(task: str, seed: int) -> Any:
 def _lr(seed: int) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed)
+    # newton-cg reaches lbfgs's optimum in a few Newton steps: 2-4x faster on the TF-IDF features (#10)
+    return LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed, solver="newton-cg")
 
 
 def _tfidf_lr_blind(task: str, seed: int) -> Any:

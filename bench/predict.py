@@ -6,7 +6,7 @@ import os
 import tempfile
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from . import artifacts, jsonl
 from .features import frame
@@ -14,6 +14,8 @@ from .schema import MAX_TEXT_CHARS, labels_for, load_actors, string_problem, sug
 from .store import labels_dir, models_dir
 
 BATCH = 1000
+PARALLEL_BYTES = 1 << 20
+"""Inputs larger than this are scored in worker processes by default."""
 
 
 class InputError(ValueError):
@@ -48,11 +50,88 @@ def _records(path: Path, task: str, actors: dict[str, Any]) -> Iterator[tuple[in
             yield n, obj
 
 
+class Scorer:
+    """Predictions and probabilities of a fitted model for one batch, with its features built once.
+
+    A Pipeline's transformers run once per batch and both `predict` and `predict_proba` of the final
+    step read the same matrix (calling `predict` and `predict_proba` on the pipeline would build the
+    features twice); other estimators are called as they are.
+    """
+
+    def __init__(self, est: Any, task: str, actors: dict[str, Any]) -> None:
+        self.est, self.task, self.actors = est, task, actors
+        steps = getattr(est, "steps", None)
+        self.head, self.tail = (est[:-1], est[-1]) if steps and len(steps) > 1 else (None, est)
+
+    def __call__(self, objs: list[dict[str, Any]]) -> tuple[list[str], Any]:
+        return self.frame(frame(objs, self.task, self.actors))
+
+    def frame(self, X: Any) -> tuple[list[str], Any]:
+        """(predictions, probabilities or None) for a DataFrame of model inputs."""
+        Xt = self.head.transform(X) if self.head is not None else X
+        preds = [str(p) for p in self.tail.predict(Xt)]
+        proba = self.tail.predict_proba(Xt) if hasattr(self.tail, "predict_proba") else None
+        return preds, proba
+
+
+_worker: Scorer | None = None
+
+
+def _init_worker(scorer: Scorer) -> None:
+    global _worker
+    _worker = scorer
+
+
+def _score_in_worker(objs: list[dict[str, Any]]) -> tuple[list[str], Any]:
+    assert _worker is not None
+    return _worker(objs)
+
+
+def _scored(scorer: Scorer, batches: Iterator[list[dict[str, Any]]], workers: int) -> Iterator[tuple[list[dict[str, Any]], tuple[list[str], Any]]]:
+    """(batch, its predictions) in input order; with `workers` > 1 the batches are scored in that many
+    processes while this one reads and writes, with at most two batches per worker in flight (bounded memory)."""
+    from itertools import chain
+
+    head = list(islice(batches, 2))
+    if workers <= 1 or len(head) < 2:  # one batch: not worth starting processes
+        for b in chain(head, batches):
+            yield b, scorer(b)
+        return
+    import multiprocessing as mp
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: no fork of a process that may run a progress-bar thread
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                             initargs=(scorer,)) as pool:
+        pending: deque = deque()
+        for b in chain(head, batches):
+            if len(pending) >= 2 * workers:
+                done, fut = pending.popleft()
+                yield done, fut.result()
+            pending.append((b, pool.submit(_score_in_worker, b)))
+        while pending:
+            done, fut = pending.popleft()
+            yield done, fut.result()
+
+
+def count_lines(path: str | Path) -> int:
+    """Lines in a file, read in binary chunks (for a progress total)."""
+    n = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            n += chunk.count(b"\n")
+    return n
+
+
 def predict_file(model: str, task: str, input: str | Path, output: str | Path, split: str = "document",
-                 models: str | Path | None = None, labels: str | Path | None = None, batch_size: int = BATCH) -> int:
+                 models: str | Path | None = None, labels: str | Path | None = None, batch_size: int = BATCH,
+                 workers: int | None = None, progress: Callable[[int], None] | None = None) -> int:
     """Write each input record with `prediction` (and `probabilities`) added; returns the count.
 
     The output appears only when every line was read, so a bad line leaves no half-written file.
+    Batches are scored in `workers` processes (default: one per core, two at most, for inputs over
+    PARALLEL_BYTES); `progress` is called with the number of records written so far.
     """
     from .models import require
 
@@ -62,24 +141,25 @@ def predict_file(model: str, task: str, input: str | Path, output: str | Path, s
     input, output = Path(input), Path(output)
     labs = labels_for(task)
     classes = [str(c) for c in getattr(est, "classes_", labs)]
+    if workers is None:  # starting processes takes a second or two: worth it for inputs of thousands of lines
+        workers = min(2, os.cpu_count() or 1) if input.is_file() and input.stat().st_size > PARALLEL_BYTES else 1
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=output.parent, suffix=".tmp")
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             it = _records(input, task, actors)
-            while chunk := list(islice(it, batch_size)):
-                objs = [o for _, o in chunk]
-                X = frame(objs, task, actors)
-                preds = est.predict(X)
-                proba = est.predict_proba(X) if hasattr(est, "predict_proba") else None
+            batches = iter(lambda: [o for _, o in islice(it, batch_size)], [])
+            for objs, (preds, proba) in _scored(Scorer(est, task, actors), batches, workers):
                 for i, obj in enumerate(objs):
-                    rec = {**obj, "prediction": str(preds[i])}
+                    rec = {**obj, "prediction": preds[i]}
                     if proba is not None:
                         p = dict(zip(classes, proba[i]))
                         rec["probabilities"] = {c: round(float(p.get(c, 0.0)), 6) for c in labs}
                     out.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 count += len(objs)
+                if progress is not None:
+                    progress(count)
         os.chmod(tmp, 0o644)
         os.replace(tmp, output)
     except BaseException:

@@ -133,8 +133,8 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
     from .evaluation import predict_test, test_examples
 
     ex = test_examples(task, split, labels)
-    pa = predict_test(a, task, split, labels, models, ex)
-    pb = predict_test(b, task, split, labels, models, ex)
+    pa = predict_test(a, task, split, labels, models, ex, reuse=True)
+    pb = predict_test(b, task, split, labels, models, ex, reuse=True)
     labs = labels_for(task)
     _, DA = metrics.doc_confusions(ex.groups, ex.y, pa.y_pred, labs)
     _, DB = metrics.doc_confusions(ex.groups, ex.y, pb.y_pred, labs)

@@ -74,13 +74,21 @@ def cv(seed: int = SEED, n_folds: int = N_FOLDS) -> Any:
 
 def search(name: str, task: str, X: Any, y: list[str], groups: list[str], seed: int = SEED,
            n_jobs: int = 1) -> tuple[Any, dict[str, Any], float | None]:
-    """(fitted estimator, chosen parameters, cross-validated macro-F1) for one model."""
+    """(fitted estimator, chosen parameters, cross-validated macro-F1) for one model.
+
+    A (features, classifier) pipeline is searched with each fold's features built once and cached
+    (`bench.search`); anything else goes through GridSearchCV. Both choose the same way.
+    """
     from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    from .search import grid_search, splittable
 
     spec = get(name)
     if spec.prepare is not None:
         spec.prepare(X, task)
     est = spec.factory(task, seed)
+    if splittable(est, spec.grid):
+        return grid_search(est, spec.grid, X, y, groups, cv(seed), n_jobs)
     if spec.grid:
         gs = GridSearchCV(est, spec.grid, scoring="f1_macro", cv=cv(seed), n_jobs=n_jobs, refit=True)
         gs.fit(X, y, groups=groups)

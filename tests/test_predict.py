@@ -105,3 +105,31 @@ def test_crlf_input_is_read(trained: tuple[Path, Path], tmp_path: Path) -> None:
     inp = tmp_path / "in.jsonl"
     inp.write_bytes(GOOD_LINE.replace(b"\n", b"\r\n") * 3)
     assert predict_file("majority", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod) == 3
+
+
+def test_worker_processes_write_what_the_model_predicts(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    """Two scoring processes, features built once per batch: the same lines as the plain estimator gives."""
+    from bench import artifacts
+    from bench.features import frame
+    from bench.schema import load_actors
+
+    lab, mod = trained
+    texts = ["NATO warned Russia over the troops on the border.", "Estonia welcomed the new cooperation with Finland.",
+             "Moscow said the alliance's expansion was a threat.", "The talks in Geneva were calm and constructive."]
+    rows = [{"text": texts[i % 4], "actor": ["NATO", "EST", "RUS", "USA"][i % 4], "n": i} for i in range(30)]
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    seen: list[int] = []
+    for workers in (1, 2):
+        predict_file("tfidf-lr", "stance", inp, tmp_path / f"out{workers}.jsonl", labels=lab, models=mod, batch_size=4,
+                     workers=workers, progress=seen.append)
+    assert (tmp_path / "out1.jsonl").read_text() == (tmp_path / "out2.jsonl").read_text()
+    assert seen == [4, 8, 12, 16, 20, 24, 28, 30] * 2  # progress after every batch, both runs
+    est, _ = artifacts.load(artifacts.model_path(mod, "tfidf-lr", "stance", "document"))
+    X = frame(rows, "stance", load_actors(lab / "actors.toml"))
+    out = read(tmp_path / "out2.jsonl")
+    assert [o["prediction"] for o in out] == [str(p) for p in est.predict(X)]
+    assert [o["n"] for o in out] == list(range(30))
+    proba = est.predict_proba(X)
+    for o, p in zip(out, proba):
+        assert [o["probabilities"][c] for c in est.classes_] == pytest.approx(list(p), abs=1e-6)

@@ -1,0 +1,129 @@
+"""Grouped grid search that builds each fold's features once and shares them between models.
+
+GridSearchCV over `Pipeline([("features", T), ("clf", C)])` refits the feature transformer T for
+every grid point of every fold, although T does not depend on the grid. Here T is fitted once per
+fold (and once on all training data); the transformed matrices are kept in a cache keyed by T's
+definition, the fold's indices and a fingerprint of the data, so models with the same features
+(`tfidf-lr` and `tfidf-svm`) and all their grid points reuse them, and only the classifier is
+searched. The selection is GridSearchCV's: mean macro-F1 over the folds, the first grid point
+(ParameterGrid order) among equals, the winner refitted on all training data. The result is still
+one self-contained Pipeline (fitted T, then the refitted C) that predicts from raw DataFrames.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import numpy as np
+
+CACHE_BYTES = 1 << 30
+"""Upper bound on the cached matrices (bytes); the least recently used fold is dropped first."""
+
+_cache: "OrderedDict[tuple[str, ...], tuple[Any, Any, int]]" = OrderedDict()
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def cache_info() -> dict[str, int]:
+    return {"entries": len(_cache), "bytes": sum(v[2] for v in _cache.values())}
+
+
+def _nbytes(*mats: Any) -> int:
+    total = 0
+    for m in mats:
+        if hasattr(m, "data") and hasattr(m, "indices"):
+            total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+        else:
+            total += getattr(m, "nbytes", 0)
+    return total
+
+
+def _put(key: tuple[str, ...], a: Any, b: Any) -> None:
+    _cache[key] = (a, b, _nbytes(b) if hasattr(a, "transform") else _nbytes(a, b))
+    _cache.move_to_end(key)
+    while len(_cache) > 1 and sum(v[2] for v in _cache.values()) > CACHE_BYTES:
+        _cache.popitem(last=False)
+
+
+def splittable(est: Any, grid: dict[str, list[Any]]) -> bool:
+    """Whether `est` is a (features, classifier) Pipeline whose grid only tunes the classifier."""
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(est, Pipeline) or len(est.steps) != 2 or est.steps[0][1] in (None, "passthrough"):
+        return False
+    clf_name = est.steps[1][0]
+    return all(k.startswith(clf_name + "__") for k in grid)
+
+
+def _take(X: Any, idx: np.ndarray) -> Any:
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+
+
+def _fold_features(features: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> tuple[Any, Any]:
+    from sklearn.base import clone
+
+    f = clone(features)
+    return f.fit_transform(_take(X, train), y[train]), f.transform(_take(X, test))
+
+
+def _all_features(features: Any, X: Any, y: np.ndarray) -> tuple[Any, Any]:
+    from sklearn.base import clone
+
+    f = clone(features)
+    return f, f.fit_transform(X, y)
+
+
+def _fit_score(clf: Any, params: dict[str, Any], Xtr: Any, ytr: np.ndarray, Xte: Any, yte: np.ndarray) -> float:
+    from sklearn.base import clone
+    from sklearn.metrics import f1_score
+
+    c = clone(clf).set_params(**params).fit(Xtr, ytr)
+    return float(f1_score(yte, c.predict(Xte), average="macro"))
+
+
+def features(transformer: Any, X: Any, y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]],
+             n_jobs: int = 1) -> tuple[list[tuple[Any, Any]], tuple[Any, Any]]:
+    """Per-fold (train, test) matrices and (transformer fitted on all rows, its matrix), from the cache
+    where they were built before; the missing ones are built in parallel (processes: tokenizing holds the GIL)."""
+    from joblib import Parallel, delayed, hash as jhash
+
+    base = (jhash(transformer), jhash((X, y)))
+    keys = [base + (jhash((tr, te)),) for tr, te in folds] + [base + ("all",)]
+    missing = [i for i, k in enumerate(keys) if k not in _cache]
+    if missing:
+        jobs = [delayed(_fold_features)(transformer, X, y, *folds[i]) if i < len(folds)
+                else delayed(_all_features)(transformer, X, y) for i in missing]
+        for i, out in zip(missing, Parallel(n_jobs=min(n_jobs if n_jobs > 0 else len(jobs), len(jobs)))(jobs)):
+            _put(keys[i], *out)
+    got = []
+    for k in keys:
+        _cache.move_to_end(k)
+        got.append(_cache[k][:2])
+    return got[:-1], got[-1]
+
+
+def grid_search(est: Any, grid: dict[str, list[Any]], X: Any, y: Sequence[str], groups: Sequence[str], cv: Any,
+                n_jobs: int = 1) -> tuple[Any, dict[str, Any], float]:
+    """(refitted Pipeline, chosen parameters, mean CV macro-F1) as GridSearchCV(scoring="f1_macro") gives them."""
+    from joblib import Parallel, delayed
+    from sklearn.base import clone
+    from sklearn.model_selection import ParameterGrid
+    from sklearn.pipeline import Pipeline
+
+    (fname, transformer), (cname, clf) = est.steps
+    y = np.asarray(y)
+    folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, groups)]
+    fold_mats, (fitted, Xall) = features(transformer, X, y, folds, n_jobs)
+    candidates = list(ParameterGrid(grid)) if grid else [{}]
+    strip = [{k[len(cname) + 2:]: v for k, v in c.items()} for c in candidates]
+    # Threads: the solvers spend their time in compiled code that releases the GIL, and the matrices
+    # need not be copied to other processes. A dask backend set by the caller still takes over.
+    scores = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_fit_score)(clf, p, Xtr, y[tr], Xte, y[te]) for p in strip for (tr, te), (Xtr, Xte) in zip(folds, fold_mats))
+    means = np.asarray(scores, dtype=float).reshape(len(candidates), len(folds)).mean(axis=1)
+    best = int(np.argmax(means))  # the first of equal means, as GridSearchCV's rank_test_score
+    final = clone(clf).set_params(**strip[best]).fit(Xall, y)
+    model = Pipeline([(fname, fitted), (cname, final)], memory=est.memory, verbose=est.verbose)
+    return model, dict(candidates[best]), float(means[best])

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import models, search
+from bench.features import examples
+from bench.schema import load_actors
+from bench.splits import select
+from bench.store import load_records
+from bench.training import cv
+
+
+@pytest.fixture()
+def stance_train(labels: Path):
+    records = load_records(labels)
+    return examples(select(records, "document", "train"), "stance", load_actors(labels / "actors.toml"))
+
+
+@pytest.mark.parametrize("name", ["tfidf-cnb", "hashing-sgd"])
+def test_cached_search_chooses_as_grid_search_cv(stance_train, name: str) -> None:
+    from sklearn.model_selection import GridSearchCV
+
+    ex, spec = stance_train, models.get(name)
+    est = spec.factory("stance", 0)
+    assert search.splittable(est, spec.grid)
+    gs = GridSearchCV(est, spec.grid, scoring="f1_macro", cv=cv(0, 3)).fit(ex.X, ex.y, groups=ex.groups)
+    search.clear_cache()
+    model, params, score = search.grid_search(spec.factory("stance", 0), spec.grid, ex.X, ex.y, ex.groups, cv(0, 3))
+    assert params == gs.best_params_
+    assert score == pytest.approx(gs.best_score_, abs=1e-12)
+    # one self-contained pipeline that predicts from raw DataFrames, as the refitted GridSearchCV model
+    assert list(model.predict(ex.X)) == list(gs.best_estimator_.predict(ex.X))
+    np.testing.assert_allclose(model.predict_proba(ex.X), gs.best_estimator_.predict_proba(ex.X))
+
+
+def test_models_with_the_same_features_share_them(stance_train) -> None:
+    ex = stance_train
+    search.clear_cache()
+    lr, svm = models.get("tfidf-lr"), models.get("tfidf-svm")
+    search.grid_search(lr.factory("stance", 0), {"clf__C": [1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
+    built = search.cache_info()
+    assert built["entries"] == 4  # three folds and all rows, built once for every grid point
+    _, _, score = search.grid_search(svm.factory("stance", 0), {"clf__estimator__C": [0.1, 1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
+    assert search.cache_info() == built and 0 < score <= 1  # the SVM reused the LR's features
+    search.grid_search(lr.factory("stance", 0), {"clf__C": [1.0]}, ex.X.iloc[:-5], ex.y[:-5], ex.groups[:-5], cv(0, 3))
+    assert search.cache_info()["entries"] == 8  # other rows: other features
+    search.clear_cache()
+
+
+def test_only_feature_then_classifier_pipelines_are_split() -> None:
+    est = models.get("tfidf-lr").factory("tension", 0)
+    assert search.splittable(est, {"clf__C": [1.0]})
+    assert not search.splittable(est, {"features__word__min_df": [1, 2]})  # the grid changes the features
+    assert not search.splittable(models.get("majority").factory("tension", 0), {})

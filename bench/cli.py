@@ -41,12 +41,9 @@ ModelNamesOpt = Annotated[Optional[list[str]], typer.Option("--model", "-m", hel
 
 
 def _console():
-    """A rich console; when the output is not a terminal, wide enough that tables do not wrap."""
-    import sys
+    from .report import console
 
-    from rich.console import Console
-
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    return console()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -110,7 +107,7 @@ def stats(labels: LabelsOpt = None, split: Annotated[Split, typer.Option(help="s
 
     s = summary(labels, split.value)
     con = _console()
-    con.print(f"[bold]{s['sentences']}[/] labelled sentences, [bold]{s['stances']}[/] stance entries, "
+    con.print(f"{s['sentences']} labelled sentences, {s['stances']} stance entries, "
               f"{s['documents']} documents; data fingerprint {s['fingerprint']}; "
               f"{s['skipped']} pool sentences skipped as off-topic, {s['unlabelled']} still unlabelled")
     for title, key in (("dataset", "by_dataset"), ("decade", "by_decade")):
@@ -180,6 +177,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
           jobs: Annotated[int, typer.Option(help="parallel CV fits with the local backend (-1: all cores)")] = -1,
           labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
     """Train registered models (grouped CV search on the training split) and save them with manifests."""
+    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
@@ -206,7 +204,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
     with parallel(backend.value, scheduler, workers, jobs) as n_jobs, Progress(console=con, transient=True) as prog:
         bar = prog.add_task("training", total=len(todo))
         for n, t, s in todo:
-            prog.update(bar, description=f"{n} · {t} · {s}")
+            prog.update(bar, description=escape(f"{n} · {t} · {s}"))
             results.append(train_one(n, t, s, seed, labels, models, n_jobs=n_jobs, force=force))
             prog.advance(bar)
     tab = Table(title="trained models")

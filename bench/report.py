@@ -10,10 +10,21 @@ from typing import Any, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import leaderboard as lb
 from .schema import labels_for
 from .store import fingerprint, labels_dir, models_dir
+
+
+def console() -> Console:
+    """The console every report prints to: data is printed literally (no markup, no emoji codes), and
+    when the output is not a terminal, tables are wide enough not to wrap ($COLUMNS sets the width)."""
+    import os
+    import sys
+
+    wide = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return Console(highlight=False, markup=False, emoji=False, width=None if wide else 160)
 
 
 def _ci(m: dict[str, float]) -> str:
@@ -35,7 +46,7 @@ def confusion_table(matrix: Sequence[Sequence[int]], labels: Sequence[str], titl
 
 def print_result(rec: dict[str, Any], con: Console) -> None:
     labels = rec["confusion"]["labels"]
-    con.rule(f"[bold]{rec['model']}[/] · {rec['task']} · {rec['split']} split · n={rec['n_test']} ({rec['n_docs']} documents)")
+    con.rule(Text.assemble((rec["model"], "bold"), f" · {rec['task']} · {rec['split']} split · n={rec['n_test']} ({rec['n_docs']} documents)"))
     t = Table(title="headline (95% CI, document bootstrap)")
     t.add_column("metric")
     t.add_column("value [CI]")

@@ -136,6 +136,12 @@ def stats(labels: LabelsOpt = None, split: Annotated[Split, typer.Option(help="s
     for k, v in s["by_source"].items():
         t.add_row(k, str(v))
     con.print(t)
+    t = Table(title="selected for labelling by")
+    t.add_column("selected by")
+    t.add_column("sentences", justify="right")
+    for k, v in s["by_selection"].items():
+        t.add_row(k, str(v))
+    con.print(t)
 
 
 @app.command()

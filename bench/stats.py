@@ -32,6 +32,7 @@ def summary(labels: str | Path | None = None, split: str = "document") -> dict[s
                     "stance": {s: {"train": 0, "test": 0} for s in STANCES}}
     per_actor: dict[str, Counter] = defaultdict(Counter)
     by_source: Counter = Counter()
+    by_selection: Counter = Counter()
     for r in records:
         s = side.get(r.id)
         y = year_of(r.get("date"))
@@ -48,6 +49,7 @@ def summary(labels: str | Path | None = None, split: str = "document") -> dict[s
             if s:
                 labels_count["stance"][st["stance"]][s] += 1
         by_source[source_name(r["source"])] += 1
+        by_selection[r.get("selected_by", "not recorded").split(":")[0]] += 1
     actor_rows = {}
     for a, c in sorted(per_actor.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
         actor_rows[a] = {"name": actors[a].name, "bloc": actors[a].bloc, **{k: c.get(k, 0) for k in STANCES}, "all": sum(c.values())}
@@ -56,5 +58,6 @@ def summary(labels: str | Path | None = None, split: str = "document") -> dict[s
         "documents": len({r["doc"] for r in records}), "fingerprint": fingerprint(lab), "split": split,
         "by_dataset": dict(sorted(by_dataset.items())), "by_decade": dict(sorted(by_decade.items())),
         "labels": labels_count, "actors": actor_rows, "by_source": dict(by_source.most_common()),
+        "by_selection": dict(by_selection.most_common()),
         "skipped": _count_lines(lab / "pool" / "skipped.jsonl"), "unlabelled": _count_lines(lab / "pool" / "unlabelled.jsonl"),
     }

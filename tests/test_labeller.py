@@ -182,10 +182,10 @@ def test_an_invalid_pool_item_is_not_saved_and_stays_on_screen(pool):
 
 def test_text_from_the_data_is_printed_literally(pool):
     lab, items = pool
-    markup = {**items[0], "id": "x-1", "text": "The [bold red]Alliance[/] met [link=x]NATO[/link] allies.", "title": "[i]t[/i]"}
+    markup = {**items[0], "id": "x-1", "text": "The [bold red]Alliance[/] met [link=x]NATO[/link] allies :smile:.", "title": "[i]t[/i]"}
     (lab / "pool" / "unlabelled.jsonl").write_text(json.dumps(markup) + "\n")
     res = label(lab, "q")
-    assert "The [bold red]Alliance[/] met [link=x]NATO[/link] allies." in res.output and "[i]t[/i]" in res.output
+    assert "The [bold red]Alliance[/] met [link=x]NATO[/link] allies :smile:." in res.output and "[i]t[/i]" in res.output
 
 
 def test_empty_or_finished_pool_says_so(pool):

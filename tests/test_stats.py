@@ -20,3 +20,14 @@ def test_source_names_drop_the_mirror() -> None:
     assert source_name("UNGDC (UN General Debate Corpus v12, via github:a/b)") == "UNGDC"
     assert source_name("en.kremlin.ru (President of Russia website) via github:c/d") == "en.kremlin.ru"
     assert source_name("English Wikinews via github:e/f") == "English Wikinews"
+
+
+def test_summary_counts_how_sentences_were_selected(labels: Path) -> None:
+    from bench.store import append_records
+
+    base = {"doc": "d", "tension": "low", "stances": [], "source": "test", "license": "CC0-1.0"}
+    append_records("user", [{**base, "id": "s-1", "text": "One sentence here.", "selected_by": "uncertain:0.0123"},
+                            {**base, "id": "s-2", "text": "Another sentence here.", "selected_by": "random"}], labels)
+    s = summary(labels)
+    assert s["by_selection"]["uncertain"] == 1 and s["by_selection"]["random"] == 1
+    assert s["by_selection"]["not recorded"] == s["sentences"] - 2

@@ -130,18 +130,14 @@ def stats(labels: LabelsOpt = None, split: Annotated[Split, typer.Option(help="s
     for a, v in list(s["actors"].items())[:top]:
         t.add_row(a, v["name"], v["bloc"], *(str(v[k]) for k in ("pro-cooperation", "cautious", "deterrence-seeking", "all")))
     con.print(t)
-    t = Table(title="sources (provenance)")
-    t.add_column("source")
-    t.add_column("sentences", justify="right")
-    for k, v in s["by_source"].items():
-        t.add_row(k, str(v))
-    con.print(t)
-    t = Table(title="selected for labelling by")
-    t.add_column("selected by")
-    t.add_column("sentences", justify="right")
-    for k, v in s["by_selection"].items():
-        t.add_row(k, str(v))
-    con.print(t)
+    for title, column, key in (("sources (provenance)", "source", "by_source"),
+                               ("selected for labelling by", "selected by", "by_selection")):
+        t = Table(title=title)
+        t.add_column(column)
+        t.add_column("sentences", justify="right")
+        for k, v in s[key].items():
+            t.add_row(k, str(v))
+        con.print(t)
 
 
 @app.command()

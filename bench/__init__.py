@@ -18,6 +18,7 @@ __all__ = [
     "load_records", "check_store", "append_records", "fingerprint", "check_record", "load_actors",
     "assign", "doc_side", "add_sentence", "load_dataset", "export", "train", "evaluate", "predict_file",
     "agreement", "summary", "register", "REGISTRY", "label_session", "second_session", "AdjudicationSession",
+    "load_plugin", "ModelSpec",
 ]
 
 
@@ -27,7 +28,8 @@ def __getattr__(name: str) -> Any:
         "add_sentence": ("labelling", "add_sentence"), "load_dataset": ("hf", "load_dataset"), "export": ("hf", "export"),
         "train": ("training", "train"), "evaluate": ("evaluation", "evaluate"), "predict_file": ("predict", "predict_file"),
         "agreement": ("agreement", "agreement"), "summary": ("stats", "summary"),
-        "register": ("models", "register"), "REGISTRY": ("models", "REGISTRY"),
+        "register": ("models", "register"), "REGISTRY": ("models", "REGISTRY"), "ModelSpec": ("models", "ModelSpec"),
+        "load_plugin": ("plugins", "load_module"),
         "label_session": ("labeller", "dataset_session"), "second_session": ("adjudication", "second_session"),
         "AdjudicationSession": ("adjudication", "AdjudicationSession"),
     }

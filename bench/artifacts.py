@@ -36,12 +36,16 @@ def versions() -> dict[str, str]:
     return out
 
 
-def code_hash() -> str:
-    """Hash of the code that builds the models: a change to it makes saved models stale."""
+def code_hash(model: str | None = None) -> str:
+    """Hash of the code that builds the models (and a plugin model's own files): a change makes saved models stale."""
+    from .plugins import files_hash
+
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for name in CODE_FILES:
         h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    if (plugin := files_hash(model)) is not None:
+        h.update(b"plugin\0" + plugin.encode())
     return h.hexdigest()[:12]
 
 
@@ -66,13 +70,15 @@ def save(estimator: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
 
     import joblib
 
+    from .plugins import provenance
     from .store import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     joblib.dump(estimator, buf, compress=3)
     atomic_write(path, buf.getvalue())
-    manifest = {**meta, "file": path.name, "sha256": sha256_file(path), "versions": versions(), "code": code_hash(),
+    manifest = {**meta, **provenance(meta.get("model")), "file": path.name, "sha256": sha256_file(path),
+                "versions": versions(), "code": code_hash(meta.get("model")),
                 "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     atomic_write(manifest_path(path), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
@@ -106,7 +112,7 @@ def current_manifest(path: Path, data_fingerprint: str, seed: int, grid: dict[st
     m = read_manifest(path)
     if m is None or problems(path, m) or m.get("data_fingerprint") != data_fingerprint or m.get("seed") != seed:
         return None
-    if m.get("code") != code_hash() or (grid is not None and m.get("grid") != json.loads(json.dumps(grid))):
+    if m.get("code") != code_hash(m.get("model")) or (grid is not None and m.get("grid") != json.loads(json.dumps(grid))):
         return None
     return m
 

@@ -38,6 +38,9 @@ ModelsOpt = Annotated[Optional[Path], typer.Option("--models", help="models fold
 TasksOpt = Annotated[Optional[list[Task]], typer.Option("--task", "-t", help="task(s); default both")]
 SplitsOpt = Annotated[Optional[list[Split]], typer.Option("--split", "-s", help="split(s); default document")]
 ModelNamesOpt = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="model name(s); default all registered")]
+PluginsOpt = Annotated[Optional[list[str]], typer.Option(
+    "--plugin", help="import MODULE (a local module path, e.g. my_models) so the models it registers can be used; "
+                     "repeatable. Installed packages register through the stance_bench.models entry point instead")]
 
 
 def _console():
@@ -177,17 +180,19 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
           scheduler: Annotated[Optional[str], typer.Option(help="dask scheduler address, tcp://HOST:PORT")] = None,
           workers: Annotated[Optional[int], typer.Option(help="start a local dask cluster of N workers")] = None,
           jobs: Annotated[int, typer.Option(help="parallel CV fits with the local backend (-1: all cores)")] = -1,
-          labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+          labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
     """Train registered models (grouped CV search on the training split) and save them with manifests."""
     from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
     from . import models as registry
+    from .plugins import load_modules
     from .training import parallel
     from .training import train as train_one
 
-    names = model or list(registry.REGISTRY)
+    load_modules(plugin)
+    names = model or registry.names()
     todo, missing = [], []
     for n in names:
         spec = registry.get(n)
@@ -223,9 +228,12 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
 def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt = None,
              plots: Annotated[bool, typer.Option(help="write confusion-matrix PNGs under models/plots/")] = True,
              details: Annotated[bool, typer.Option(help="full report per model (metrics, per class, confusion, per actor and source); --no-details prints one line each")] = True,
-             labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+             labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
     """Evaluate trained models on the test side; print the report, update the leaderboard and plots."""
     from . import models as registry
+    from .plugins import load_modules
+
+    load_modules(plugin)
     from .report import evaluate_and_record
 
     for n in model or []:
@@ -235,7 +243,7 @@ def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOp
         for t in _tasks(task):
             if t not in spec.tasks:
                 typer.echo(f"note: {n} does not do the {t} task", err=True)
-    names = [n for n in (model or list(registry.REGISTRY)) if registry.available(n)]
+    names = [n for n in (model or registry.names()) if registry.available(n)]
     if not any(t in registry.get(n).tasks for n in names for t in _tasks(task)):
         _fail("nothing to evaluate: no available model does the requested task(s)")
     evaluate_and_record(names, _tasks(task), _splits(split), labels, models, plots, _console(), details)
@@ -248,13 +256,15 @@ def predict(model: Annotated[str, typer.Option("--model", "-m")], task: Annotate
             output: Annotated[Path, typer.Option("--output", "-o")],
             split: Annotated[Split, typer.Option(help="the split the model was trained on")] = Split.document,
             workers: Annotated[Optional[int], typer.Option(help="processes that score batches (default: one per core, at most 2)")] = None,
-            labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+            labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
     """Label a JSONL file with a trained model (streams: a large file needs little memory; both cores)."""
     from rich.console import Console
     from rich.progress import Progress
 
+    from .plugins import load_modules
     from .predict import count_lines, predict_file
 
+    load_modules(plugin)
     total = count_lines(input) if input.is_file() else None
     with Progress(console=Console(stderr=True), transient=True, disable=not total or total <= 5000) as prog:
         bar = prog.add_task("predicting", total=total)
@@ -303,9 +313,12 @@ def leaderboard(task: TasksOpt = None, split: SplitsOpt = None, models: ModelsOp
 def compare(a: Annotated[str, typer.Argument(help="first model")], b: Annotated[str, typer.Argument(help="second model")],
             task: Annotated[Task, typer.Option("--task", "-t")], split: Annotated[Split, typer.Option()] = Split.document,
             show: Annotated[int, typer.Option(help="how many disagreements to list")] = 15,
-            labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+            labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
     """Paired test of two models on the same test records, per-class differences, and where they disagree."""
+    from .plugins import load_modules
     from .report import print_comparison
+
+    load_modules(plugin)
 
     print_comparison(a, b, task.value, split.value, show, labels, models, _console())
 

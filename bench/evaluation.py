@@ -128,6 +128,8 @@ def result_record(p: Predictions, labels: str | Path | None = None, n_bootstrap:
         **rep,
         "per_source": metrics.group_macro_f1(sources, p.ex.y, p.y_pred, labs),
     }
+    if p.manifest.get("plugin"):
+        rec["plugin"] = p.manifest["plugin"]  # package name and version of a model from another package
     if p.task == "stance":
         rec["per_actor"] = metrics.group_macro_f1(list(p.ex.X["actor"]), p.ex.y, p.y_pred, labs, MIN_ACTOR_RECORDS)
     rec["signature"] = signature(rec)

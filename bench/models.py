@@ -38,11 +38,23 @@ def register(name: str, factory: Callable[[str, int], Any], grid: dict[str, list
 
 
 def get(name: str) -> ModelSpec:
+    """A registered model; names not built in are looked up in installed plugins (entry points) first."""
     from .artifacts import UnknownModelError
 
     if name not in REGISTRY:
-        raise UnknownModelError(f"unknown model {name!r}: registered are {', '.join(REGISTRY)}")
+        names()
+    if name not in REGISTRY:
+        raise UnknownModelError(f"unknown model {name!r}: registered are {', '.join(REGISTRY)} "
+                                f"(a model from a local module needs --plugin MODULE)")
     return REGISTRY[name]
+
+
+def names() -> list[str]:
+    """Every model name: built in, and from installed plugins (the `stance_bench.models` entry points)."""
+    from .plugins import load_entry_points
+
+    load_entry_points()
+    return list(REGISTRY)
 
 
 def require(name: str, task: str) -> ModelSpec:

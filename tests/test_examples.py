@@ -1,0 +1,58 @@
+"""examples/sklearn_export.py: a plain scikit-learn script on the exported dataset scores exactly what
+the registered model it reproduces scores."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, read, small_labels
+
+
+def example(name: str):  # noqa: ANN201
+    spec = importlib.util.spec_from_file_location(f"example_{name}", REPO / "examples" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(labels, models, export) with majority and tfidf-lr-blind trained for both tasks."""
+    from bench.hf import export
+    from bench.training import train
+
+    root = tmp_path_factory.mktemp("sk")
+    lab = small_labels(root / "labels", docs_per_dataset=12)
+    mod = root / "models"
+    for name in ("majority", "tfidf-lr-blind"):
+        for task in ("stance", "tension"):
+            train(name, task, "document", 0, lab, mod)
+    return lab, mod, export(root / "export", "document", lab)
+
+
+@pytest.mark.parametrize("task", ["stance", "tension"])
+@pytest.mark.parametrize("name", ["majority", "tfidf-lr-blind"])
+def test_sklearn_export_reproduces_registered_model(setup, name, task, tmp_path):
+    from bench import metrics
+    from bench.artifacts import model_path, read_manifest
+    from bench.evaluation import predict_test
+    from bench.schema import labels_for
+
+    lab, mod, exp = setup
+    C = read_manifest(model_path(mod, name, task, "document"))["params"].get("clf__C", 1.0)
+    out = example("sklearn_export").main([str(exp), "--task", task, "--pipeline", name, "--C", str(C),
+                                          "-o", str(tmp_path / "p.jsonl")])
+    mine = {r["id"]: r for r in read(out)}
+    reg = predict_test(name, task, "document", lab, mod)
+    ids = list(reg.ex.X["id"])
+    assert sorted(mine) == sorted(ids)
+    assert [mine[i]["prediction"] for i in ids] == reg.y_pred
+    labs = labels_for(task)
+    assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-9 and list(r["probabilities"]) == list(labs)
+               for r in mine.values())
+    # the same macro-F1, exactly, as the registered model's
+    _, D = metrics.doc_confusions(reg.ex.groups, reg.ex.y, [mine[i]["prediction"] for i in ids], labs)
+    _, R = metrics.doc_confusions(reg.ex.groups, reg.ex.y, reg.y_pred, labs)
+    assert metrics.macro_f1_score(D.sum(0)) == metrics.macro_f1_score(R.sum(0))

@@ -56,3 +56,18 @@ def test_sklearn_export_reproduces_registered_model(setup, name, task, tmp_path)
     _, D = metrics.doc_confusions(reg.ex.groups, reg.ex.y, [mine[i]["prediction"] for i in ids], labs)
     _, R = metrics.doc_confusions(reg.ex.groups, reg.ex.y, reg.y_pred, labs)
     assert metrics.macro_f1_score(D.sum(0)) == metrics.macro_f1_score(R.sum(0))
+
+
+def test_finetune_inputs_mark_the_actor_and_batches_cover_every_row():
+    """The parts of examples/finetune_minilm.py that need no torch (the fine-tuning itself is too slow for tests)."""
+    import random
+
+    ft = example("finetune_minilm")
+    rows = {"text": ["Russia warned NATO.", "We seek peace."], "actor": ["RUS", "USA"], "bloc": ["russia", "nato"],
+            "mention": ["Russia", None]}
+    assert ft.inputs(rows, "stance") == [("RUS russia", " actorstart Russia actorend  warned NATO."),
+                                         ("USA nato", "actorspeaker We seek peace.")]
+    assert ft.inputs(rows, "tension") == [("Russia warned NATO.", None), ("We seek peace.", None)]
+    pairs = [("x" * (i % 7), None) for i in range(100)]
+    got = ft.batches(pairs, random.Random(0))
+    assert sorted(i for b in got for i in b) == list(range(100)) and all(len(b) <= ft.BATCH for b in got)

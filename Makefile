@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,distributed
 
-.PHONY: setup setup-embed train eval test perf leaderboard clean
+.PHONY: setup setup-embed train eval test perf perf-quick leaderboard clean
 
 setup: $(STAMP)
 
@@ -36,7 +36,11 @@ test: setup
 	$(BIN)/python -m pytest
 
 perf: setup
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(PERF_ARGS)
+
+# The same figures, smaller (one repeat, cost curves to 100k records).
+perf-quick: setup
+	$(BIN)/python benchmarks/run.py --quick
 
 leaderboard: setup
 	$(BIN)/stance-bench leaderboard

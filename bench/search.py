@@ -95,7 +95,7 @@ def features(transformer: Any, X: Any, y: np.ndarray, folds: Sequence[tuple[np.n
     if missing:
         jobs = [delayed(_fold_features)(transformer, X, y, *folds[i]) if i < len(folds)
                 else delayed(_all_features)(transformer, X, y) for i in missing]
-        for i, out in zip(missing, Parallel(n_jobs=min(n_jobs if n_jobs > 0 else len(jobs), len(jobs)))(jobs)):
+        for i, out in zip(missing, Parallel(n_jobs=n_jobs)(jobs)):
             _put(keys[i], *out)
     got = []
     for k in keys:

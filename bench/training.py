@@ -79,8 +79,6 @@ def search(name: str, task: str, X: Any, y: list[str], groups: list[str], seed: 
     A (features, classifier) pipeline is searched with each fold's features built once and cached
     (`bench.search`); anything else goes through GridSearchCV. Both choose the same way.
     """
-    from sklearn.model_selection import GridSearchCV, cross_val_score
-
     from .search import grid_search, splittable
 
     spec = get(name)
@@ -89,8 +87,18 @@ def search(name: str, task: str, X: Any, y: list[str], groups: list[str], seed: 
     est = spec.factory(task, seed)
     if splittable(est, spec.grid):
         return grid_search(est, spec.grid, X, y, groups, cv(seed), n_jobs)
-    if spec.grid:
-        gs = GridSearchCV(est, spec.grid, scoring="f1_macro", cv=cv(seed), n_jobs=n_jobs, refit=True)
+    return plain_search(est, spec.grid, X, y, groups, seed, n_jobs)
+
+
+def plain_search(est: Any, grid: dict[str, list[Any]], X: Any, y: list[str], groups: list[str], seed: int = SEED,
+                 n_jobs: int = 1) -> tuple[Any, dict[str, Any], float | None]:
+    """GridSearchCV over the whole estimator (features refitted for every grid point and fold), or
+    plain CV without a grid. The fallback for models `bench.search` cannot split, and the reference
+    `make perf` times the cached search against."""
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    if grid:
+        gs = GridSearchCV(est, grid, scoring="f1_macro", cv=cv(seed), n_jobs=n_jobs, refit=True)
         gs.fit(X, y, groups=groups)
         return gs.best_estimator_, dict(gs.best_params_), float(gs.best_score_)
     scores = cross_val_score(est, X, y, groups=groups, cv=cv(seed), scoring="f1_macro", n_jobs=n_jobs)

@@ -1,13 +1,21 @@
-"""`make perf`: speed and memory figures, written to benchmarks/results.json.
+"""`make perf`: speed and memory figures, written to benchmarks/results.json and the README table.
 
 Machines here are shared and noisy, so every figure that matters is a ratio measured within one run
-(vectorised vs. per-resample bootstrap; memory for a 4x larger prediction file), next to the raw
-timings for context. Nothing here is asserted in the unit tests.
+(cached search vs. the naive GridSearchCV reference, `stance-bench predict` vs. bare
+`estimator.predict`, `leaderboard` vs. importing scikit-learn, ...), the median of 3 repeats where a
+repeat is cheap, next to the raw timings for context. Nothing here is asserted in the unit tests.
+
+    python benchmarks/run.py            # the issue's figures (~15 min on an idle 2-core machine)
+    python benchmarks/run.py --quick    # one repeat, cost curves to 100k records
+    python benchmarks/run.py --splits 3 # the training comparison on all three splits (slow: the naive side alone ~10 min)
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,13 +114,314 @@ def predict_memory() -> dict:
     return {"small": out[20_000], "large": out[80_000], "peak_ratio_4x_input": round(out[80_000]["peak_mib"] / out[20_000]["peak_mib"], 2)}
 
 
+def median_of(fn, repeat: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), [round(t, 3) for t in times]
+
+
+def say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def baselines() -> list[str]:
+    """What `make train` trains without extras."""
+    from bench import models
+
+    return [n for n, spec in models.REGISTRY.items() if spec.extra is None and models.available(n)]
+
+
+def naive_search(name: str, task: str, X, y, groups, seed: int = 0, n_jobs: int = -1):
+    """The reference: GridSearchCV over the uncached pipeline, logistic regressions with lbfgs (the code before #10)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bench.models import get
+    from bench.training import plain_search
+
+    spec = get(name)
+    est = spec.factory(task, seed)
+    if isinstance(getattr(est, "steps", [[None, None]])[-1][1], LogisticRegression):
+        est.set_params(clf__solver="lbfgs")
+    return plain_search(est, spec.grid, X, y, groups, seed, n_jobs)
+
+
+def _examples(task: str, split: str):
+    from bench import splits
+    from bench.features import examples
+    from bench.schema import load_actors
+    from bench.store import labels_dir, load_records
+
+    lab = labels_dir(None)
+    return examples(splits.select(load_records(lab), split, "train"), task, load_actors(lab / "actors.toml"))
+
+
+def training(models_dir: Path, tasks: list[str], splits: list[str], repeat: int) -> dict:
+    """`make train` on an empty models folder (the cached search) against the naive GridSearchCV reference."""
+    from bench import models, search
+    from bench.training import train
+
+    names = baselines()
+    jobs = [(n, t, s) for s in splits for t in tasks for n in names if t in models.get(n).tasks]
+    runs, chosen = [], {}
+    for r in range(repeat):
+        search.clear_cache()
+        out = models_dir if r == 0 else models_dir.parent / f"models-repeat-{r}"
+        say(f"training: cached search, run {r + 1}/{repeat} ({len(jobs)} fits)")
+        t0 = time.perf_counter()
+        for n, t, s in jobs:
+            res = train(n, t, s, models=out, n_jobs=-1, force=True)
+            chosen[f"{n}/{t}/{s}"] = {"after": {"params": res.params, "cv_macro_f1": res.cv_macro_f1, "seconds": round(res.fit_seconds, 2)}}
+        runs.append(time.perf_counter() - t0)
+    say("training: naive GridSearchCV reference (once: it is the slow side)")
+    t0 = time.perf_counter()
+    for n, t, s in jobs:
+        ex = _examples(t, s)
+        t1 = time.perf_counter()
+        _, params, score = naive_search(n, t, ex.X, ex.y, ex.groups)
+        chosen[f"{n}/{t}/{s}"]["before"] = {"params": params, "cv_macro_f1": score, "seconds": round(time.perf_counter() - t1, 2)}
+    naive = time.perf_counter() - t0
+    new = statistics.median(runs)
+    same = all(v["before"]["params"] == v["after"]["params"] for v in chosen.values())
+    return {"scope": f"{len(names)} baselines x tasks {tasks} x splits {splits} ({len(jobs)} model fits)",
+            "cached_seconds": round(new, 1), "cached_runs": [round(x, 1) for x in runs], "naive_seconds": round(naive, 1),
+            "speedup": round(naive / new, 2), "target_speedup": 5, "same_parameters": same,
+            "max_abs_cv_difference": round(max(abs(v["before"]["cv_macro_f1"] - v["after"]["cv_macro_f1"]) for v in chosen.values()), 4),
+            "models": chosen}
+
+
+def prediction(models_dir: Path, work: Path, rows: int, repeat: int) -> dict:
+    """`predict_file` rows/s against bare `estimator.predict` on the same tfidf-lr model and rows, one process each."""
+    from bench import artifacts
+    from bench.features import frame
+    from bench.predict import predict_file
+    from bench.schema import load_actors
+    from bench.store import labels_dir
+
+    data = _examples("stance", "document").X
+    rng = np.random.default_rng(0)
+    objs = [{"text": data["text"].iloc[i], "actor": data["actor"].iloc[i]} for i in rng.integers(0, len(data), rows)]
+    inp = work / "predict-bench.jsonl"
+    inp.write_text("".join(json.dumps(o) + "\n" for o in objs))
+    est, _ = artifacts.load(artifacts.model_path(models_dir, "tfidf-lr", "stance", "document"))
+    X = frame(objs, "stance", load_actors(labels_dir(None) / "actors.toml"))
+    say(f"prediction: bare estimator.predict vs stance-bench predict, {rows} rows")
+    bare, bare_runs = median_of(lambda: est.predict(X), repeat)
+    ours, our_runs = median_of(lambda: predict_file("tfidf-lr", "stance", inp, work / "out.jsonl", models=models_dir), repeat)
+    return {"model": "tfidf-lr", "task": "stance", "rows": rows, "bare_predict_rows_per_second": round(rows / bare),
+            "predict_file_rows_per_second": round(rows / ours), "ratio": round(bare / ours, 2), "target_ratio": 2,
+            "bare_runs": bare_runs, "predict_file_runs": our_runs,
+            "note": "bare: est.predict(DataFrame) only; predict_file: reading, validating and writing JSONL included"}
+
+
+def reading(models_dir: Path, repeat: int) -> dict:
+    """`leaderboard` and `compare` as a user runs them, against `python -c 'import sklearn'`."""
+    exe = str(Path(sys.executable).parent / "stance-bench")
+    def run(args: list[str]) -> None:
+        subprocess.run(args, capture_output=True, check=True)
+    sk, _ = median_of(lambda: run([sys.executable, "-c", "import sklearn"]), repeat)
+    lb, _ = median_of(lambda: run([exe, "leaderboard", "--models", str(models_dir)]), repeat)
+    cmp_, _ = median_of(lambda: run([exe, "compare", "tfidf-lr", "tfidf-svm", "--task", "stance", "--models", str(models_dir)]), repeat)
+    return {"import_sklearn_seconds": round(sk, 3), "leaderboard_seconds": round(lb, 3), "compare_seconds": round(cmp_, 3),
+            "leaderboard_over_import": round(lb / sk, 2), "compare_over_import": round(cmp_ / sk, 2), "target": "<= 1.0"}
+
+
+def dask_search(repeat: int) -> dict:
+    """The classifier search of tfidf-lr (tension, document split) on a grid of 8 C values x 5 folds:
+    one process against a 2-worker local Dask cluster (features cached beforehand on both sides)."""
+    from bench import models, search
+    from bench.training import cv, parallel
+
+    ex = _examples("tension", "document")
+    grid = {"clf__C": [0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0]}
+    est = lambda: models.get("tfidf-lr").factory("tension", 0)  # noqa: E731
+    search.grid_search(est(), {"clf__C": [1.0]}, ex.X, ex.y, ex.groups, cv(0), n_jobs=-1)  # warm the feature cache
+    say("dask: one process")
+    one, _ = median_of(lambda: search.grid_search(est(), grid, ex.X, ex.y, ex.groups, cv(0), n_jobs=1), repeat)
+    say("dask: 2-worker local cluster")
+    with parallel("dask", workers=2) as n_jobs:
+        two, _ = median_of(lambda: search.grid_search(est(), grid, ex.X, ex.y, ex.groups, cv(0), n_jobs=n_jobs), repeat)
+    return {"grid": "tfidf-lr tension, C x 8, 5 folds (40 fits)", "one_process_seconds": round(one, 1),
+            "dask_2_workers_seconds": round(two, 1), "speedup": round(one / two, 2)}
+
+
+def cost_curves(models_dir: Path, work: Path, sizes: list[int], in_memory_max: int) -> list[dict]:
+    """Time and peak memory of train, predict and eval at each size, each in a fresh process."""
+    from bench import artifacts
+
+    import pandas as pd  # noqa: F401
+
+    for m in ("hashing-sgd", "tfidf-lr"):
+        man = artifacts.read_manifest(artifacts.model_path(models_dir, m, "stance", "document"))
+        (work / f"{m}.params.json").write_text(json.dumps({k: v for k, v in (man or {}).get("params", {}).items()}))
+    est, _ = artifacts.load(artifacts.model_path(models_dir, "tfidf-lr", "stance", "document"))
+    (work / "base-predictions.json").write_text(json.dumps([str(p) for p in est.predict(_examples("stance", "document").X)]))
+    out = []
+    for n in sizes:
+        for model in ("hashing-sgd", "tfidf-lr"):
+            for stage in ("train", "predict", "eval"):
+                if model == "tfidf-lr" and n > in_memory_max and stage != "eval":
+                    continue
+                if stage == "eval" and model != "tfidf-lr":
+                    continue
+                say(f"cost curve: {stage} {model} {n:,}")
+                r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cost.py"), stage, model, str(n), str(work)],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    out.append({"stage": stage, "model": model, "records": n, "error": r.stderr.strip().splitlines()[-1:]})
+                    continue
+                out.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def plot_costs(curves: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    series: dict[str, list[dict]] = {}
+    for c in curves:
+        if "seconds" in c:
+            label = "eval (scoring)" if c["stage"] == "eval" else f"{c['stage']} {c['model']}"
+            series.setdefault(label, []).append(c)
+    for label, pts in sorted(series.items()):
+        xs = [p["records"] for p in pts]
+        axes[0].plot(xs, [p["seconds"] for p in pts], marker="o", label=label)
+        axes[1].plot(xs, [max(p["peak_rss_mib"], p.get("peak_rss_worker_mib", 0)) for p in pts], marker="o", label=label)
+    for ax, title, unit in ((axes[0], "time", "seconds"), (axes[1], "peak memory (largest process)", "MiB resident")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("records (resampled real stance rows)")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("stance-bench cost curves (2 cores, shared machine)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(res: dict) -> str:
+    """The README's performance table, rendered from the results."""
+    t, p, r, d, c = (res.get(k, {}) for k in ("training", "prediction", "reading", "dask", "cli"))
+    rows = ["| figure | measured | target | met |", "|---|---|---|---|"]
+    def row(name: str, value: str, target: str, ok: bool | None) -> None:
+        rows.append(f"| {name} | {value} | {target} | {'–' if ok is None else 'yes' if ok else 'no'} |")
+    if t:
+        row(f"training, {t['scope']}: naive GridSearchCV (lbfgs, uncached) / cached search",
+            f"{t['naive_seconds']} s / {t['cached_seconds']} s = **{t['speedup']}×**", "≥ 5×", t["speedup"] >= 5)
+        row("same chosen parameters; largest CV macro-F1 change", f"{t['same_parameters']}; {t['max_abs_cv_difference']}", "same, within noise", None)
+    if p:
+        row(f"prediction, {p['model']} {p['task']}, {p['rows']:,} rows: `predict` / bare `estimator.predict` rows/s",
+            f"{p['predict_file_rows_per_second']:,} / {p['bare_predict_rows_per_second']:,} = **{p['ratio']}×**", "≥ 2×", p["ratio"] >= 2)
+    flat = res.get("predict_memory_flat")
+    if flat:
+        row(f"predict peak memory, {flat['model']}: {flat['large']:,} vs {flat['small']:,} lines", f"{flat['peak_large_mib']} / {flat['peak_small_mib']} MiB = **{flat['ratio']}**",
+            "≤ 1.10, < 1 GB", flat["ratio"] <= 1.10 and flat["peak_large_mib"] < 1024)
+    if r:
+        row("`leaderboard` / `import sklearn`", f"{r['leaderboard_seconds']} s / {r['import_sklearn_seconds']} s = **{r['leaderboard_over_import']}**", "≤ 1", r["leaderboard_over_import"] <= 1)
+        row("`compare tfidf-lr tfidf-svm` / `import sklearn`", f"{r['compare_seconds']} s / {r['import_sklearn_seconds']} s = **{r['compare_over_import']}**", "≤ 1", r["compare_over_import"] <= 1)
+    if c:
+        row("`stance-bench --help`", f"{c['help_seconds']} s", "< 0.1 s (README)", c["help_seconds"] < 0.1)
+    if d:
+        row(f"Dask search, {d['grid']}: one process / 2-worker local cluster", f"{d['one_process_seconds']} s / {d['dask_2_workers_seconds']} s = **{d['speedup']}×**", "reported", None)
+    cc = [x for x in res.get("cost_curves", []) if "seconds" in x]
+    if cc:
+        rows += ["", "| stage | model | records | seconds | peak MiB (main process) | peak MiB (a worker) |", "|---|---|---|---|---|---|"]
+        rows += [f"| {x['stage']} | {x['model']} | {x['records']:,} | {x['seconds']} | {x['peak_rss_mib']} | {x.get('peak_rss_worker_mib') or '–'} |" for x in cc]
+    return "\n".join(rows)
+
+
+def write_readme_table(table: str, meta: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- perf:start -->", "<!-- perf:end -->"
+    if start in text and end in text:
+        text = text[:text.index(start) + len(start)] + "\n" + meta + "\n\n" + table + "\n" + text[text.index(end):]
+        readme.write_text(text)
+
+
+STAGES = ("micro", "training", "reading", "prediction", "dask", "costs")
+
+
+def trained(work: Path, tasks: list[str]) -> Path:
+    """Baselines trained (cached search) and evaluated on the document split, for the stages that need models."""
+    from rich.console import Console
+
+    from bench.report import evaluate_and_record
+    from bench.training import train
+
+    mod = work / "models"
+    names = baselines()
+    from bench import models
+
+    say(f"training and evaluating the baselines for {tasks} (document split)")
+    for t in tasks:
+        for n in names:
+            if t in models.get(n).tasks:
+                train(n, t, "document", models=mod, n_jobs=-1)
+    with open(os.devnull, "w") as devnull:
+        evaluate_and_record(names, tasks, ["document"], None, mod, False, Console(file=devnull), False)
+    return mod
+
+
 def main() -> None:
-    res = {"machine": {"python": platform.python_version(), "processor": platform.machine(), "cores": __import__("os").cpu_count()},
-           "date": time.strftime("%Y-%m-%d"), "bootstrap": bootstrap(), "ranking": paired_ranking(),
-           "cli": cli_help(), "predict_streaming": predict_memory()}
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="one repeat; training compared on the tension task only; cost curves to 100k")
+    ap.add_argument("--splits", type=int, default=1, choices=(1, 3), help="training comparison on the document split, or all three")
+    ap.add_argument("--only", action="append", choices=STAGES, help="run only these stages (repeatable); the other "
+                    "stages' results already in results.json are kept")
+    ap.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    args = ap.parse_args()
+    from bench.splits import SPLITS
+    from bench.store import fingerprint
+
+    stages = args.only or list(STAGES)
+    repeat = 1 if args.quick else 3
+    splits = ["document"] if args.splits == 1 else list(SPLITS)
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     out = ROOT / "benchmarks" / "results.json"
+    res: dict = {}
+    res.update({"machine": {"python": platform.python_version(), "processor": platform.machine(), "cores": os.cpu_count(),
+                            "load_average_at_start": [round(x, 1) for x in os.getloadavg()]},
+                "date": time.strftime("%Y-%m-%d"), "mode": "quick" if args.quick else "full", "data_fingerprint": fingerprint(None)})
+    with tempfile.TemporaryDirectory(prefix="perf-") as tmp:
+        work = Path(tmp)
+        if "micro" in stages:
+            res["bootstrap"], res["ranking"], res["cli"] = bootstrap(), paired_ranking(), cli_help()
+            res["predict_streaming"] = predict_memory()
+        if "training" in stages:
+            res["training"] = training(work / "train", ["tension"] if args.quick else ["stance", "tension"], splits, repeat)
+        mod = trained(work, ["stance"]) if {"reading", "prediction", "costs"} & set(stages) else None
+        if "reading" in stages:
+            res["reading"] = reading(mod, 3)
+        if "prediction" in stages:
+            res["prediction"] = prediction(mod, work, 6_000 if args.quick else 20_000, repeat)
+        if "dask" in stages:
+            res["dask"] = dask_search(1)
+        if "costs" in stages:
+            res["cost_curves"] = cost_curves(mod, work, sizes, in_memory_max=10_000 if args.quick else 100_000)
+    if args.only and out.exists():  # keep the other stages' results (read now: stages may run side by side)
+        res = {**json.loads(out.read_text()), **res}
+    preds = {x["records"]: x for x in res.get("cost_curves", []) if x["stage"] == "predict" and x["model"] == "hashing-sgd" and "seconds" in x}
+    if len(preds) >= 2:
+        small, large = sorted(preds)[-2:]
+        pk = lambda x: max(x["peak_rss_mib"], x.get("peak_rss_worker_mib", 0))  # noqa: E731
+        res["predict_memory_flat"] = {"model": "hashing-sgd", "small": small, "large": large, "peak_small_mib": pk(preds[small]),
+                                      "peak_large_mib": pk(preds[large]), "ratio": round(pk(preds[large]) / pk(preds[small]), 3)}
     out.write_text(json.dumps(res, indent=2) + "\n")
-    print(json.dumps(res, indent=2))
+    if res.get("cost_curves"):
+        plot_costs(res["cost_curves"], ROOT / "benchmarks" / "cost-curves.png")
+    table = markdown(res)
+    print(table)
+    if not args.no_readme:
+        write_readme_table(table, f"Measured {res['date']} ({res['mode']} mode) on data `{res['data_fingerprint']}`, load average "
+                                  f"{res['machine']['load_average_at_start']} at the start (a shared machine: read the ratios).")
     print(f"wrote {out}")
 
 

@@ -13,6 +13,8 @@ from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple
 from .schema import MAX_LINE_BYTES
 
 _CHUNK = 1 << 16
+_BLANK = " \t\r\n"
+"""JSON's white space: a line of nothing else is blank; any other character makes it a record."""
 
 
 class Line(NamedTuple):
@@ -30,7 +32,7 @@ def _too_long(limit: int) -> str:
 def _line(n: int, text: str) -> Line | None:
     if n == 1 and text.startswith("\ufeff"):
         return Line(n, None, "record: the file starts with a byte-order mark (BOM): save it as UTF-8 without BOM")
-    return Line(n, text, None) if text.strip() else None
+    return Line(n, text, None) if text.strip(_BLANK) else None
 
 
 def iter_lines(fh: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line]:

@@ -43,7 +43,7 @@ def make_record(text: str, *, tension: str, doc: str, source: str, license: str,
         if a not in stances:
             raise ArgumentError(f"--mention {a}=...: {a} has no --actor {a}=STANCE")
     rec: dict[str, Any] = {
-        "id": id or f"{id_prefix}-" + hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:12],
+        "id": id or f"{id_prefix}-" + hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:12],
         "text": text, "doc": doc, "tension": tension,
         "stances": [{"actor": a, "stance": s, **({"mention": mention_of[a]} if a in mention_of else {})}
                     for a, s in stances.items()],

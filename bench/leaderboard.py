@@ -49,6 +49,8 @@ def _record_problem(obj: Any) -> str | None:
         return "metrics: macro_f1 needs numeric value, ci_low and ci_high"
     if not isinstance(obj["confusion"].get("labels"), list) or not isinstance(obj["doc_confusion"].get("counts"), list):
         return "confusion: needs confusion.labels and doc_confusion.counts lists"
+    if where := jsonl.surrogate_field(obj):
+        return f"{where}: holds a lone surrogate, which is not valid Unicode text"
     return None
 
 

@@ -56,18 +56,21 @@ def dataset_name_problem(name: str) -> str | None:
     return None
 
 
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Lone surrogates, and control characters other than tab, newline and carriage return."""
+
+
 def string_problem(value: str, max_chars: int = MAX_FIELD_CHARS) -> str | None:
     """Why a string field cannot be stored or exported, or None: too long, lone surrogates (not
     encodable as UTF-8), NUL and other control characters (tab, newline and carriage return are
     white space and allowed)."""
     if len(value) > max_chars:
         return f"is {len(value):,} characters long; the limit is {max_chars:,}"
-    for i, ch in enumerate(value):
-        o = ord(ch)
-        if 0xD800 <= o <= 0xDFFF:
+    if m := _BAD_CHARS.search(value):
+        ch, i = m.group(), m.start()
+        if 0xD800 <= ord(ch) <= 0xDFFF:
             return f"holds a lone surrogate {ch!r} at character {i + 1}, which is not valid Unicode text"
-        if (o < 0x20 and ch not in "\t\n\r") or 0x7F <= o <= 0x9F:
-            return f"holds the control character {ch!r} at character {i + 1}"
+        return f"holds the control character {ch!r} at character {i + 1}"
     return None
 
 
@@ -84,9 +87,15 @@ def url_problem(value: str) -> str | None:
     return None
 
 
-def _field_name(name: Any) -> str:
-    """A field name safe to print on one line."""
-    return name if isinstance(name, str) and name.isidentifier() and name.isascii() else ascii(name)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+def _unknown_field(where: str, name: Any) -> tuple[str, str]:
+    """The problem for an unknown field; a name that could break the one-line `FILE:LINE: field:`
+    form (':', spaces, control characters) is quoted in the message instead."""
+    if isinstance(name, str) and _PLAIN_NAME.fullmatch(name):
+        return (f"{where}.{name}" if where else name), "is not a known field"
+    return (where or "record"), f"{ascii(name)} is not a known field"
 
 
 def labels_for(task: str) -> tuple[str, ...]:
@@ -159,7 +168,7 @@ def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
             problems.append((name, f"must be a non-empty {typ.__name__} when present"))
     for name in obj:
         if name not in REQUIRED_FIELDS and name not in OPTIONAL_FIELDS:
-            problems.append((_field_name(name), "is not a known field"))
+            problems.append(_unknown_field("", name))
         elif isinstance(obj[name], str) and obj[name].strip():
             bad = string_problem(obj[name], MAX_TEXT_CHARS if name == "text" else MAX_FIELD_CHARS)
             if bad:
@@ -186,7 +195,7 @@ def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:
                 problems.append((where, "must be an object with actor, stance and optional mention"))
                 continue
             for extra in sorted(set(st) - STANCE_FIELDS, key=ascii):
-                problems.append((f"{where}.{_field_name(extra)}", "is not a known field"))
+                problems.append(_unknown_field(where, extra))
             actor = st.get("actor")
             if not isinstance(actor, str):
                 problems.append((f"{where}.actor", "is missing"))

@@ -207,7 +207,7 @@ def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | N
     """Append records to `labels/DATASET.jsonl` if, and only if, the whole store stays valid."""
     root = labels_dir(root)
     if bad := dataset_name_problem(dataset):
-        raise LabelError([f"{root / (ascii(dataset)[1:-1] + '.jsonl')}: dataset: {bad}"])
+        raise LabelError([f"{root}: dataset: {bad}"])
     path = root / f"{dataset}.jsonl"
     with _lock(root):
         try:

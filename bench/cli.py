@@ -63,12 +63,13 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
         from .hf import ExportError
         from .labelling import ArgumentError
         from .leaderboard import LeaderboardError
+        from .outputs import OutputError
         from .predict import InputError
         from .store import LabelError
 
         try:
             return fn(*args, **kwargs)
-        except (LabelError, ModelError, InputError, ArgumentError, ExportError, LeaderboardError) as exc:
+        except (LabelError, ModelError, InputError, ArgumentError, ExportError, LeaderboardError, OutputError) as exc:
             _fail(str(exc))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             _fail(f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else str(exc))
@@ -301,7 +302,9 @@ def export_model(name: Annotated[str, typer.Argument(help="model name")], task: 
 
 @app.command()
 @_user_errors
-def leaderboard(task: TasksOpt = None, split: SplitsOpt = None, models: ModelsOpt = None, labels: LabelsOpt = None) -> None:
+def leaderboard(task: TasksOpt = None,
+                split: Annotated[Optional[list[Split]], typer.Option("--split", "-s", help="split(s); default all three")] = None,
+                models: ModelsOpt = None, labels: LabelsOpt = None) -> None:
     """Print the leaderboard (rendered from models/leaderboard.jsonl)."""
     from .report import print_leaderboard
 

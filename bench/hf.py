@@ -12,6 +12,8 @@ from typing import Any
 
 from . import splits
 from .features import rows
+from .markdown import escape
+from .outputs import output_folder
 from .schema import labels_for, load_actors
 from .store import Record, fingerprint, labels_dir, load_records
 
@@ -94,25 +96,39 @@ def export(out: str | Path, split: str = "document", labels: str | Path | None =
         raise ExportError(f"{out} is not empty and holds no earlier export: choose a new or empty folder")
     lab = labels_dir(labels)
     fp = fingerprint(lab)
-    sizes: dict[str, dict[str, int]] = {}
     datasets.disable_progress_bars()
-    for task in ("stance", "tension"):
-        dd = load_dataset(task, split, lab)
-        folder = out / task
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.parquet"):
-            old.unlink()
-        for side, ds in dd.items():
-            ds.to_parquet(str(folder / f"{side}-{fp}.parquet"))
-        sizes[task] = {side: len(ds) for side, ds in dd.items()}
+    dds = {task: load_dataset(task, split, lab) for task in ("stance", "tension")}
+    sizes = {task: {side: len(ds) for side, ds in dd.items()} for task, dd in dds.items()}
     records = load_records(lab)
-    per_dataset = collections.Counter(r.dataset for r in records)
-    (out / "README.md").write_text(card(sizes, per_dataset, splits.describe(records, split), fp))
-    (out / MARKER).write_text(fp + "\n")
+    with output_folder(out):
+        for task, dd in dds.items():
+            with output_folder(out / task) as folder:
+                for old in folder.glob("*.parquet"):
+                    old.unlink()
+                for side, ds in dd.items():
+                    ds.to_parquet(str(folder / f"{side}-{fp}.parquet"))
+        (out / "README.md").write_text(card(sizes, records, splits.describe(records, split), fp))
+        (out / MARKER).write_text(fp + "\n")
     return out
 
 
-def card(sizes: dict[str, dict[str, int]], per_dataset: collections.Counter, split: str, fp: str) -> str:
+def licences(records: list[Record]) -> dict[str, str]:
+    """The licence line of every dataset in the store: the known description of a built-in dataset,
+    else the distinct `license` values of its records (a user's dataset is listed too)."""
+    values: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for r in records:
+        values[r.dataset][r["license"]] += 1
+    out = {}
+    for name, counts in sorted(values.items()):
+        if name in LICENSES:
+            out[name] = escape(LICENSES[name])
+        else:
+            out[name] = "; ".join(f"{escape(lic)} ({n} sentence{'s' if n != 1 else ''})" for lic, n in counts.most_common())
+    return out
+
+
+def card(sizes: dict[str, dict[str, int]], records: list[Record], split: str, fp: str) -> str:
+    per_dataset = collections.Counter(r.dataset for r in records)
     configs = []
     for i, task in enumerate(("stance", "tension")):
         configs.append(f"- config_name: {task}\n" + ("  default: true\n" if i == 0 else "") +
@@ -134,7 +150,7 @@ def card(sizes: dict[str, dict[str, int]], per_dataset: collections.Counter, spl
         *[f"| {t} | {s['train']} | {s['test']} |" for t, s in sizes.items()], "",
         "Sentences per source dataset: " + ", ".join(f"{k} {v}" for k, v in sorted(per_dataset.items())), "",
         "## Sources and licences", "",
-        *[f"- **{k}**: {v}" for k, v in LICENSES.items()], "",
+        *[f"- **{k}**: {v}" for k, v in licences(records).items()], "",
         "Every row keeps its own `source`, `url` (where known) and `license`; reusing kremlin.ru text requires "
         "attribution to kremlin.ru (CC BY 4.0), Wikinews text attribution to Wikinews (CC BY 2.5).", "",
     ]

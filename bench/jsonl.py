@@ -73,7 +73,7 @@ def parse(line: Line) -> tuple[Any, str | None]:
     try:
         return json.loads(line.text), None
     except json.JSONDecodeError as exc:
-        return None, f"record: invalid JSON ({exc.msg} at column {exc.colno})"
+        return None, f"record: invalid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})"
     except RecursionError:
         return None, "record: invalid JSON (nested too deeply)"
 

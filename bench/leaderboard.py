@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import jsonl
+from .markdown import escape as md_escape
 from .splits import SPLITS
 from .store import atomic_write
 
@@ -181,7 +182,7 @@ def render(records: list[dict[str, Any]], fingerprint: str) -> str:
     newest = max((r.get("evaluated_at") or "" for r in records), default="")[:10] or time.strftime("%Y-%m-%d", time.gmtime())
     lines = ["# stance-bench leaderboard", "",
              f"Latest evaluation {newest}; rendered from `models/leaderboard.jsonl`; "
-             f"data fingerprint **{fingerprint}**.", "",
+             f"data fingerprint **{md_escape(fingerprint)}**.", "",
              "Scores with 95% intervals from 1,000 bootstrap resamples of whole documents. Rank: models that a "
              "paired bootstrap test (over documents, 5%) cannot separate from a rank's leader share its rank; "
              "p is each model's p-value against the overall leader. `human` is the second annotator scored "
@@ -195,12 +196,13 @@ def render(records: list[dict[str, Any]], fingerprint: str) -> str:
             cols = ["rank", "model", *COLUMNS[task], "p vs leader", "n"]
             lines += [f"## {task} · {split} split", "", "| " + " | ".join(cols) + " |",
                       "|" + "---|" * len(cols)]
-            lines += ["| " + " | ".join(r) + " |" for r in rows]
+            lines += ["| " + " | ".join([r[0], md_escape(r[1]), *r[2:]]) + " |" for r in rows]
             lines.append("")
     stale = [r for r in records if r.get("stale")]
     if stale:
         lines += ["## Stale records (other data fingerprint: re-run to rank them)", "",
                   "| task | split | model | data | macro_f1 |", "|---|---|---|---|---|"]
-        lines += [f"| {r['task']} | {r['split']} | {r['model']} | {r['data_fingerprint']} | {_fmt(r['metrics']['macro_f1'])} |" for r in stale]
+        lines += ["| " + " | ".join([*(md_escape(r[k]) for k in ("task", "split", "model", "data_fingerprint")),
+                                     _fmt(r["metrics"]["macro_f1"])]) + " |" for r in stale]
         lines.append("")
     return "\n".join(lines)

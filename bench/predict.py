@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 
 from . import artifacts, jsonl
 from .features import frame
+from .outputs import output_file
 from .schema import MAX_TEXT_CHARS, labels_for, load_actors, string_problem, suggest_actors
 from .store import labels_dir, models_dir
 
@@ -22,9 +23,15 @@ class InputError(ValueError):
     """A malformed input line, reported as FILE:LINE: field: problem."""
 
 
-def _records(path: Path, task: str, actors: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+def check_input(path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder: give the JSONL file to read")
     if not path.is_file():
         raise InputError(f"{path}: no such input file")
+
+
+def _records(path: Path, task: str, actors: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    check_input(path)
     with open(path, "rb") as fh:
         for line in jsonl.iter_lines(fh):
             n, (obj, bad) = line.number, jsonl.parse(line)
@@ -139,12 +146,19 @@ def predict_file(model: str, task: str, input: str | Path, output: str | Path, s
     est, _ = artifacts.load(artifacts.model_path(models_dir(models), model, task, split))
     actors = load_actors(labels_dir(labels) / "actors.toml")
     input, output = Path(input), Path(output)
+    check_input(input)
     labs = labels_for(task)
     classes = [str(c) for c in getattr(est, "classes_", labs)]
     if workers is None:  # starting processes takes a second or two: worth it for inputs of thousands of lines
         workers = min(2, os.cpu_count() or 1) if input.is_file() and input.stat().st_size > PARALLEL_BYTES else 1
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, suffix=".tmp")
+    with output_file(output, "the predictions"):
+        return _write_predictions(est, task, input, output, actors, classes, batch_size, workers, progress)
+
+
+def _write_predictions(est: Any, task: str, input: Path, output: Path, actors: dict[str, Any], classes: list[str],
+                       batch_size: int, workers: int, progress: Callable[[int], None] | None) -> int:
+    labs = labels_for(task)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from . import artifacts
-from .store import models_dir
+from .outputs import output_file
+from .store import atomic_write, models_dir
 
 
 def export_skops(name: str, task: str, split: str = "document", output: str | Path | None = None,
@@ -21,9 +22,10 @@ def export_skops(name: str, task: str, split: str = "document", output: str | Pa
     mod = models_dir(models)
     est, _ = artifacts.load(artifacts.model_path(mod, name, task, split))
     path = Path(output) if output else mod / "export" / f"{name}-{task}-{split}.skops"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(est, path, compression=zipfile.ZIP_DEFLATED)
-    return path, list(sio.get_untrusted_types(file=path))
+    data = sio.dumps(est, compression=zipfile.ZIP_DEFLATED)
+    with output_file(path, "the skops file"):
+        atomic_write(path, data)
+    return path, list(sio.get_untrusted_types(data=data))
 
 
 def load_skops(path: str | Path, trusted: list[str]) -> Any:

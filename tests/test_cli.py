@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bench.cli import app
@@ -151,3 +155,121 @@ def test_export_model_skops(trained: tuple[Path, Path], tmp_path: Path) -> None:
         sio.load(out, trusted=[])
     est = load_skops(out, trusted=["bench.models.ActorPrior"])
     assert est.predict(pd.DataFrame({"actor": ["RUS"]}))[0] in ("pro-cooperation", "cautious", "deterrence-seeking")
+
+
+# --- #12 items 2 and 7: one line instead of a traceback, nothing changed on disk, messages the right way round
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every path under `folder` with its bytes (None for folders)."""
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in sorted(folder.rglob("*"))}
+
+
+def one_line(res, *texts: str) -> None:  # noqa: ANN001
+    """Exit code 1, no traceback, and every text in the message."""
+    assert res.exit_code == 1, res.output
+    assert res.exc_info is None or res.exc_info[0] is SystemExit, res.exc_info
+    assert "Traceback" not in res.output
+    for text in texts:
+        assert text in res.output, (text, res.output)
+
+
+@pytest.fixture()
+def read_only(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Make a folder read-only: chmod for a normal user; root writes anywhere, so for root the same
+    PermissionError the kernel gives a normal user is raised by os.open and os.mkdir inside it."""
+    made: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+            made.append(folder)
+            return folder
+        real_open, real_mkdir = os.open, os.mkdir
+
+        def inside(path) -> bool:  # noqa: ANN001
+            p = Path(os.fsdecode(path)).absolute()
+            return p == folder or folder in p.parents
+
+        def fake_open(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            if inside(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+                raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+            return real_open(path, flags, *args, **kwargs)
+
+        def fake_mkdir(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            if inside(path) and Path(os.fsdecode(path)).absolute() != folder:
+                raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+            return real_mkdir(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", fake_open)
+        monkeypatch.setattr(os, "mkdir", fake_mkdir)
+        return folder
+
+    yield make
+    for folder in made:
+        folder.chmod(0o755)
+
+
+def test_invalid_utf8_in_a_labels_file_or_predict_input_is_named(trained: tuple[Path, Path], labels: Path, tmp_path: Path) -> None:
+    user = labels / "user.jsonl"
+    good = json.dumps({"id": "u-1", "text": "NATO met.", "doc": "d", "tension": "low", "stances": [], "source": "s", "license": "l"})
+    user.write_bytes(good.encode() + b"\n" + b'{"id": "u-2", "text": "caf\xe9"}\n')
+    before = snapshot(labels)
+    for args in (["validate"], ["stats"], ["add", "Russia warned.", "--tension", "low", "--doc", "d", "--source", "s", "--license", "l"]):
+        one_line(runner.invoke(app, [*args, "--labels", str(labels)]), f"{user}:2: ", "UTF-8")
+    assert snapshot(labels) == before
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(json.dumps({"text": "NATO met."}).encode() + b"\n" + b'{"text": "caf\xe9"}\n')
+    res = runner.invoke(app, ["predict", "-m", "majority", "-t", "tension", "-i", str(inp), "-o", str(tmp_path / "o" / "out.jsonl"),
+                              "--labels", str(lab), "--models", str(mod)])
+    one_line(res, f"{inp}:2: ", "UTF-8")
+    assert not (tmp_path / "o").exists()
+
+
+def test_read_only_output_folders_get_one_line_and_nothing_changes(trained: tuple[Path, Path], tmp_path: Path, read_only) -> None:  # noqa: ANN001
+    lab, mod = trained
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"text": "NATO met Russia.", "actor": "RUS"}) + "\n")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "keep.txt").write_text("mine")
+    before = tree(tmp_path)
+    read_only(ro)
+    common = ["--labels", str(lab), "--models", str(mod)]
+    cases = [(["predict", "-m", "majority", "-t", "stance", "-i", str(inp), "-o", str(ro / "out.jsonl"), *common], ro),
+             (["predict", "-m", "majority", "-t", "stance", "-i", str(inp), "-o", str(ro / "new" / "out.jsonl"), *common], ro / "new"),
+             (["export", str(ro / "hf"), "--labels", str(lab)], ro / "hf"),
+             (["export-model", "majority", "-t", "stance", "-o", str(ro / "m.skops"), "--models", str(mod)], ro)]
+    for args, named in cases:
+        res = runner.invoke(app, args)
+        one_line(res, str(named), "cannot write")
+        assert ".tmp" not in res.output
+    assert tree(tmp_path) == before
+
+
+def test_predict_wrong_way_messages(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, mod = trained
+    common = ["--labels", str(lab), "--models", str(mod)]
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"text": "NATO met Russia.", "actor": "RUS"}) + "\n")
+    (tmp_path / "dir").mkdir()
+    before = tree(tmp_path)
+    res = runner.invoke(app, ["predict", "-m", "majority", "-t", "stance", "-i", str(inp), "-o", str(tmp_path / "dir"), *common])
+    one_line(res, f"{tmp_path / 'dir'}: is a folder")
+    assert ".tmp" not in res.output
+    res = runner.invoke(app, ["predict", "-m", "majority", "-t", "stance", "-i", str(tmp_path / "dir"), "-o", str(tmp_path / "o.jsonl"), *common])
+    one_line(res, f"{tmp_path / 'dir'}: is a folder")
+    assert "no such" not in res.output
+    inp.write_text('{"text": "NATO met Russia.", "actor": "RUS\n')
+    res = runner.invoke(app, ["predict", "-m", "majority", "-t", "stance", "-i", str(inp), "-o", str(tmp_path / "a" / "b" / "o.jsonl"), *common])
+    one_line(res, f"{inp}:1: record: invalid JSON")
+    assert "at at" not in res.output
+    inp.write_text(json.dumps({"text": "NATO met Russia.", "actor": "RUS"}) + "\n")
+    assert tree(tmp_path) == before  # no folder a/ left behind
+
+
+def test_leaderboard_help_says_all_splits() -> None:
+    res = runner.invoke(app, ["leaderboard", "--help"])
+    assert res.exit_code == 0 and "default all three" in res.output and "default document" not in res.output

@@ -54,3 +54,15 @@ def test_re_export_after_new_labels_is_not_served_from_the_cache(labels: Path, t
     second = datasets.load_dataset(str(out), "tension", cache_dir=cache)
     assert len(second["train"]) + len(second["test"]) == len(first["train"]) + len(first["test"]) + 1
     assert len(list((out / "tension").glob("*.parquet"))) == 2  # the old files are gone
+
+
+def test_card_lists_the_licence_of_every_dataset_including_a_users(labels: Path, tmp_path: Path) -> None:
+    from bench.store import append_records
+
+    append_records("mine", [{"id": "mine-1", "text": "An added sentence about NATO and Moscow.", "doc": "mine-doc",
+                             "tension": "low", "stances": [], "source": "t", "license": "CC-BY-SA-4.0 <b>|x"}], labels)
+    card = (export(tmp_path / "hf", labels=labels) / "README.md").read_text()
+    present = {r.dataset for r in load_records(labels)}
+    for name in present:
+        assert f"- **{name}**: " in card
+    assert r"- **mine**: CC\-BY\-SA\-4.0" not in card and r"- **mine**: CC-BY-SA-4.0 &lt;b&gt;\|x (1 sentence)" in card

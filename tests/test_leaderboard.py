@@ -86,3 +86,17 @@ def test_commands_report_the_line_in_one_line_and_change_nothing(tmp_path: Path,
     assert len(lines) == 1 and lines[0].startswith(f"{lb.path_jsonl(models)}:2: record: invalid JSON"), res.output
     assert work == []  # eval checked the leaderboard before doing any work
     assert sorted((p.name, p.read_bytes()) for p in models.iterdir()) == before
+
+
+def test_model_names_are_escaped_in_the_markdown() -> None:
+    """A shared leaderboard's model name cannot add a table column, HTML or a link to LEADERBOARD.md (#12 item 10)."""
+    evil = "a|b<img src=x onerror=alert(1)>[x](javascript:y)"
+    rec = {**REAL[0], "model": evil}
+    stale = {**REAL[1], "model": evil, "data_fingerprint": "old|<b>"}
+    md = lb.render([rec, stale], REAL[0]["data_fingerprint"])
+    assert "<img" not in md and "<b>" not in md and "](javascript" not in md.replace(r"\](javascript", "")
+    rows = [line for line in md.splitlines() if "onerror" in line]
+    assert len(rows) == 2
+    header = {line.count("|") for line in md.splitlines() if line.startswith("| rank") or line.startswith("| task")}
+    for row in rows:
+        assert row.count("|") - row.count("\\|") in header

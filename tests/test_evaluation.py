@@ -81,3 +81,28 @@ def test_git_commit_is_recorded_or_none(tmp_path: Path) -> None:
     from bench.evaluation import git_commit
 
     assert git_commit(tmp_path) is None  # not a checkout: no made-up commit
+
+
+def test_compare_reuses_stored_predictions_of_the_same_model_file(trained: tuple[Path, Path], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from bench import artifacts
+
+    lab, src = trained
+    mod = tmp_path / "models"
+    shutil.copytree(src, mod)
+    first = predict_test("tfidf-lr", "stance", "document", lab, mod)  # runs the model and stores its predictions
+    real_load = artifacts.load
+
+    def refuse(path: Path):  # noqa: ANN202
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(artifacts, "load", refuse)
+    again = predict_test("tfidf-lr", "stance", "document", lab, mod, reuse=True)
+    assert again.y_pred == first.y_pred and again.proba is None
+    path = artifacts.model_path(mod, "tfidf-lr", "stance", "document")
+    path.write_bytes(path.read_bytes() + b"x")  # another model file: the stored predictions are not its own
+    monkeypatch.setattr(artifacts, "load", real_load)
+    with pytest.raises(ModelError, match="sha256"):
+        predict_test("tfidf-lr", "stance", "document", lab, mod, reuse=True)

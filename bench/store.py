@@ -57,8 +57,9 @@ class Record:
 
 
 def jsonl_lines(path: Path) -> list[str]:
-    """Lines of a JSONL file, split on newlines only (JSON text may hold U+2028 and the like)."""
-    return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    """Lines of a JSONL file, split on newlines only (JSON text may hold U+2028 and the like);
+    LabelError naming FILE:LINE if one cannot be read."""
+    return _read_lines(path)[0]
 
 
 def dataset_files(root: Path) -> list[Path]:
@@ -224,17 +225,32 @@ def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | N
     return path
 
 
+def _read_lines(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    """The non-blank lines of a file about to be rewritten (without their newline) and their JSON
+    objects; LabelError naming FILE:LINE at the first line that cannot be read, so that nothing is
+    rewritten without a line it could not understand."""
+    lines: list[str] = []
+    objs: list[dict[str, Any]] = []
+    if not path.exists():
+        return lines, objs
+    for line in jsonl.lines_of(path):
+        obj, bad = jsonl.parse(line)
+        if bad is None and not isinstance(obj, dict):
+            bad = "record: must be a JSON object"
+        if bad:
+            raise LabelError([f"{path}:{line.number}: {bad}"])
+        lines.append(line.text[:-1] if line.text.endswith("\n") else line.text)
+        objs.append(obj)
+    return lines, objs
+
+
 def _rewrite(dataset: str, change: Any, root: Path) -> Path:
     """Apply `change(ids of the lines) -> {line number: new record or None}` to one dataset, validate
     the store, replace atomically. Lines not changed keep their bytes."""
     path = root / f"{dataset}.jsonl"
     with _lock(root):
-        try:
-            lines = jsonl_lines(path) if path.exists() else []
-            have = [json.loads(line).get("id") for line in lines]
-        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, RecursionError):
-            raise LabelError(check_store(root)[1] or [f"{path}: record: unreadable"]) from None
-        edits = change(have)
+        lines, objs = _read_lines(path)
+        edits = change([o.get("id") for o in objs])
         out = [line if n not in edits else None if edits[n] is None else json.dumps(edits[n], ensure_ascii=False)
                for n, line in enumerate(lines)]
         content = "".join(line + "\n" for line in out if line is not None)
@@ -276,9 +292,7 @@ def replace_records(dataset: str, new: Iterable[dict[str, Any]], root: str | Pat
 def append_lines(path: Path, objs: Iterable[dict[str, Any]], lock_root: Path) -> None:
     """Append JSON lines to a side file (pool, agreement) under the labels lock, atomically."""
     with _lock(lock_root):
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
-        if old and not old.endswith("\n"):
-            old += "\n"
+        old = "".join(line + "\n" for line in _read_lines(path)[0])
         path.parent.mkdir(parents=True, exist_ok=True)
         write_locked(path, old + "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs))
 
@@ -287,7 +301,7 @@ def remove_lines(path: Path, ids: Iterable[str], lock_root: Path) -> int:
     """Drop the lines of a side file whose `id` is in `ids`, atomically; returns how many went."""
     gone = set(ids)
     with _lock(lock_root):
-        lines = jsonl_lines(path) if path.exists() else []
-        keep = [line for line in lines if json.loads(line).get("id") not in gone]
+        lines, objs = _read_lines(path)
+        keep = [line for line, obj in zip(lines, objs) if obj.get("id") not in gone]
         write_locked(path, "".join(line + "\n" for line in keep))
     return len(lines) - len(keep)

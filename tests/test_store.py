@@ -280,3 +280,21 @@ def test_concurrent_writers_lose_nothing(labels: Path) -> None:
         assert p.returncode == 0
     assert sorted(written_ids(labels)) == sorted(f"w-{i}" for i in range(20))
     assert check_store(labels)[1] == [] and stale(labels) == []
+
+
+@pytest.mark.parametrize("bad", [b"{oops", b"\xff\xfe", b"[1, 2]", b"\xef\xbb\xbf{}"])
+def test_side_file_writers_refuse_a_file_they_cannot_read(labels: Path, bad: bytes) -> None:
+    from bench.store import append_lines, remove_lines, remove_records
+
+    side = labels / "pool" / "unlabelled.jsonl"
+    side.parent.mkdir()
+    side.write_bytes(b'{"id": "p-1"}\n' + bad + b"\n" if not bad.startswith(b"\xef") else bad + b"\n")
+    line = 1 if bad.startswith(b"\xef") else 2
+    (labels / "user.jsonl").write_bytes(side.read_bytes())
+    before = files_hash(labels)
+    for call in (lambda: append_lines(side, [{"id": "p-2"}], labels), lambda: remove_lines(side, ["p-1"], labels),
+                 lambda: remove_records("user", ["p-1"], labels)):
+        with pytest.raises(LabelError) as err:
+            call()
+        assert str(err.value).split(": ")[0].endswith(f".jsonl:{line}") and "\n" not in str(err.value)
+    assert files_hash(labels) == before

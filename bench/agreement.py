@@ -6,28 +6,51 @@
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import metrics
+from . import jsonl, metrics
 from .schema import STANCES, TENSIONS
-from .store import labels_dir, load_records
+from .store import LabelError, labels_dir, load_records
 
 FIRST, SECOND = "first.jsonl", "second.jsonl"
 
 
+def _annotation_problem(obj: Any) -> str | None:
+    """Why one annotation line cannot be used, as `field: message`, or None."""
+    if not isinstance(obj, dict):
+        return "record: must be a JSON object"
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        return "id: is missing"
+    if "skip" in obj:
+        return None
+    if obj.get("tension") not in TENSIONS:
+        return f"tension: {obj.get('tension')!r} is not one of {', '.join(TENSIONS)}"
+    stances = obj.get("stances", [])
+    if not isinstance(stances, list):
+        return "stances: must be a list"
+    for k, st in enumerate(stances):
+        if not isinstance(st, dict) or not isinstance(st.get("actor"), str):
+            return f"stances[{k}].actor: is missing"
+        if st.get("stance") not in STANCES:
+            return f"stances[{k}].stance: {st.get('stance')!r} is not one of {', '.join(STANCES)}"
+    return None
+
+
 def read_annotation(path: Path) -> dict[str, dict[str, Any]]:
-    out = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-        if line.strip():
-            obj = json.loads(line)
-            if "id" not in obj:
-                raise ValueError(f"{path}:{n}: id: is missing")
+    """Annotations by id; LabelError with every unreadable line as `FILE:LINE: field: message`."""
+    out, problems = {}, []
+    for n, obj, bad in jsonl.read(path):
+        bad = bad or _annotation_problem(obj)
+        if bad:
+            problems.append(f"{path}:{n}: {bad}")
+        else:
             out[obj["id"]] = obj
+    if problems:
+        raise LabelError(problems)
     return out
 
 

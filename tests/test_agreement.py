@@ -72,3 +72,26 @@ def test_human_rows_score_second_annotator_against_gold(labels: Path) -> None:
     assert st["n_test"] == gold_pairs - 1 and st["coverage"] == pytest.approx((gold_pairs - 1) / gold_pairs)
     assert st["metrics"]["accuracy"]["value"] == pytest.approx((gold_pairs - 2) / (gold_pairs - 1))
     assert dropped["actor"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (b'{"id": "b", "tension": "hig', "record: invalid JSON"),
+    (b'{"id": "b", "tension": "\xff"}', "record: invalid UTF-8"),
+    (b'{"tension": "low"}', "id: is missing"),
+    (b'{"id": "b", "tension": "severe"}', "tension: 'severe' is not one of"),
+    (b'{"id": "b", "tension": "low", "stances": [{"actor": "RUS", "stance": "angry"}]}', "stances[0].stance:"),
+    (b'{"id": "b", "tension": "low", "stances": [7]}', "stances[0].actor: is missing"),
+    (b'"just text"', "record: must be a JSON object"),
+])
+def test_unreadable_annotation_lines_are_one_line_each(tmp_path: Path, bad: bytes, message: str) -> None:
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    write(tmp_path / "labels" / "agreement" / "first.jsonl", [{"id": "a", "skip": "trade"}])
+    second = tmp_path / "labels" / "agreement" / "second.jsonl"
+    second.write_bytes(b'{"id": "a", "skip": "trade"}\n' + bad + b"\n")
+    res = CliRunner().invoke(app, ["agreement", "--labels", str(tmp_path / "labels"), "--models", str(tmp_path / "models")])
+    assert res.exit_code == 1 and res.output.strip() == res.output.strip().splitlines()[0], res.output
+    assert res.output.startswith(f"{second}:2: {message}"), res.output
+    assert not (tmp_path / "models").exists()

@@ -34,7 +34,7 @@ CLI = get_command(app)
 """The click command, built once: typer's runner rebuilds it on every call, most of a call's time."""
 TRIED: Counter[str] = Counter()
 """Bad inputs tried per target in this run."""
-TARGETS = ("add", "add-cli", "validate-cli", "predict", "predict-cli", "leaderboard", "leaderboard-cli")
+TARGETS = ("add", "add-cli", "validate-cli", "predict", "predict-cli", "leaderboard", "leaderboard-cli", "model-cli")
 POISON = ["\x00", "\ud800", "\udfff", "\udcff", "\x1b", "\x7f", "\x85", "\x0b", "\x1f"]
 """Characters no string field may hold: NUL, lone surrogates, control characters."""
 BAD_UTF8 = [b"\xff", b"\xfe", b"\x80", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xc0\xaf"]
@@ -420,6 +420,28 @@ def test_fuzz_leaderboard_command_refuses_unreadable_lines(world: World, case: t
     TRIED["leaderboard-cli"] += 1
     lines = cli_failed(res, before, tree_hash(folder))
     assert len(lines) == 1 and named(lines[0].split("; nothing was written")[0], lb.path_jsonl(folder), line), res.output
+
+
+@settings(max_examples=50)
+@given(st.text(max_size=12).filter(lambda s: s not in ACTOR_IDS and s.strip() not in ("majority", "tfidf-lr")),
+       st.sampled_from(["predict", "export-model", "compare", "eval", "train"]))
+def test_fuzz_unknown_model_names_are_one_line(world: World, name: str, command: str) -> None:
+    from bench.models import REGISTRY
+
+    if name in REGISTRY:
+        return
+    out = world.work / "model-out"
+    opts = ["--labels", str(world.labels), "--models", str(world.models)]
+    args = {"predict": ["predict", *opts, "-t", "stance", "-i", str(world.work / "none.jsonl"), "-o", str(out / "o.jsonl"), f"--model={name}"],
+            "export-model": ["export-model", "--models", str(world.models), "-t", "stance", "-o", str(out / "m.skops"), "--", name],
+            "compare": ["compare", *opts, "-t", "stance", "--", name, "majority"],
+            "eval": ["eval", *opts, "--no-plots", f"--model={name}"], "train": ["train", *opts, f"--model={name}"]}[command]
+    before = tree_hash(world.labels, world.models, world.work)
+    res = runner.invoke(CLI, args)
+    TRIED["model-cli"] += 1
+    lines = cli_failed(res, before, tree_hash(world.labels, world.models, world.work))
+    assert len(lines) == 1 and lines[0].startswith("unknown model ") and lines[0].isprintable(), res.output
+    assert not out.exists()
 
 
 def test_at_least_a_thousand_bad_inputs_were_tried() -> None:

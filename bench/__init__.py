@@ -19,6 +19,7 @@ __all__ = [
     "assign", "doc_side", "add_sentence", "load_dataset", "export", "train", "evaluate", "predict_file",
     "agreement", "summary", "register", "REGISTRY", "label_session", "second_session", "AdjudicationSession",
     "load_plugin", "ModelSpec",
+    "import_records", "add_to_pool", "load_pool", "pool_counts",
 ]
 
 
@@ -32,6 +33,8 @@ def __getattr__(name: str) -> Any:
         "load_plugin": ("plugins", "load_module"),
         "label_session": ("labeller", "dataset_session"), "second_session": ("adjudication", "second_session"),
         "AdjudicationSession": ("adjudication", "AdjudicationSession"),
+        "import_records": ("importing", "import_records"), "add_to_pool": ("pool", "add_to_pool"),
+        "load_pool": ("pool", "load_pool"), "pool_counts": ("pool", "pool_counts"),
     }
     if name in lazy:
         import importlib

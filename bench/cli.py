@@ -418,6 +418,107 @@ def adjudicate(dataset: Annotated[str, typer.Option(help="dataset for a sentence
     _key_loop(AdjudicationSession(labels, dataset), _console())
 
 
+@app.command("import")
+@_user_errors
+def import_(file: Annotated[Path, typer.Argument(help="labelled sentences: JSONL records, or CSV with text, tension, stances, mentions, doc, source, license")],
+            dataset: Annotated[str, typer.Option(help="dataset to add to (labels/NAME.jsonl)")],
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="check and show what would be added; write nothing")] = False,
+            show: Annotated[int, typer.Option(help="how many of the records to list")] = 20,
+            labels: LabelsOpt = None) -> None:
+    """Import many labelled sentences at once: every row is checked first, and all are added or none.
+
+    CSV cells: stances as RUS=cautious;USA=pro-cooperation, mentions as RUS=Moscow;USA=Washington;
+    optional columns id, date, speaker, speaker_country, title, url, note. A sentence already in the
+    store or twice in the file is refused, naming both places.
+    """
+    from rich.table import Table
+
+    from .importing import import_records
+    from .store import LabelError
+
+    try:
+        res = import_records(file, dataset, labels, dry_run)
+    except LabelError as exc:
+        _fail(f"{exc}\nnot imported, nothing written ({len(exc.problems)} problem(s))")
+    con = _console()
+    tab = Table(title=f"{'would add' if dry_run else 'added'} {len(res.records)} record(s) to {str(res.path)}")
+    for c in ("id", "tension", "stances", "text"):
+        tab.add_column(c)
+    for r in res.records[:show]:
+        tab.add_row(r["id"], r["tension"], ", ".join(f"{s['actor']}={s['stance']}" for s in r["stances"]),
+                    r["text"][:100] + ("…" if len(r["text"]) > 100 else ""))
+    if len(res.records) > show:
+        tab.caption = f"… and {len(res.records) - show} more"
+    con.print(tab)
+    if dry_run:
+        con.print("dry run: nothing written", soft_wrap=True)
+
+
+pool_app = typer.Typer(add_completion=False, invoke_without_command=True, rich_markup_mode=None,
+                       help="The pool of unlabelled sentences (labels/pool/): counts, and `pool add FILE`.")
+app.add_typer(pool_app, name="pool")
+
+
+@pool_app.callback()
+@_user_errors
+def pool(ctx: typer.Context, labels: LabelsOpt = None,
+         top: Annotated[int, typer.Option(help="how many documents to list")] = 10) -> None:
+    """Counts of the pool: unlabelled sentences by source and document, skipped, labelled."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from .pool import pool_counts
+
+    c = pool_counts(labels)
+    con = _console()
+    con.print(f"pool {c['path']}: {c['unlabelled']} unlabelled, {c['skipped']} skipped, "
+              f"{c['pool_labelled']} labelled from the pool; {c['labelled']} labelled sentences in the store", soft_wrap=True)
+    for title, key, limit in (("source", "by_source", None), ("document", "by_doc", top)):
+        if not c[key]:
+            continue
+        t = Table(title=f"unlabelled by {title}" + (f" (top {limit} of {len(c[key])})" if limit and len(c[key]) > limit else ""))
+        t.add_column(title)
+        t.add_column("sentences", justify="right")
+        for k, v in list(c[key].items())[:limit]:
+            t.add_row(str(k), str(v))
+        con.print(t)
+
+
+@pool_app.command("add")
+@_user_errors
+def pool_add(file: Annotated[Path, typer.Argument(help="JSONL or CSV of sentences (text, doc, source, license, ...), or a plain-text .txt document")],
+             doc: Annotated[Optional[str], typer.Option(help="document id (default for .txt: the file name without suffix)")] = None,
+             source: Annotated[Optional[str], typer.Option(help="where the text was read (required for .txt; default for rows without one)")] = None,
+             license: Annotated[Optional[str], typer.Option("--license", help="licence of the text (required for .txt)")] = None,
+             date: Annotated[Optional[str], typer.Option(help="ISO date or year, for rows without one")] = None,
+             speaker: Annotated[Optional[str], typer.Option()] = None,
+             speaker_country: Annotated[Optional[str], typer.Option(help="ISO 3166-1 alpha-3 of the speaker's state")] = None,
+             title: Annotated[Optional[str], typer.Option()] = None,
+             url: Annotated[Optional[str], typer.Option()] = None,
+             dry_run: Annotated[bool, typer.Option("--dry-run", help="check and count; write nothing")] = False,
+             labels: LabelsOpt = None) -> None:
+    """Add unlabelled sentences to the pool; .txt documents are split into sentences (pySBD), in order.
+
+    Sentences already labelled, skipped or in the pool (same text up to case and white space) are
+    dropped and counted. Any bad row refuses the whole file and names FILE:LINE.
+    """
+
+    from .pool import add_to_pool
+
+    res = add_to_pool(file, labels, doc=doc, source=source, license=license, dry_run=dry_run, date=date,
+                      speaker=speaker, speaker_country=speaker_country, title=title, url=url)
+    dups = ", ".join(f"{v} {k}" for k, v in sorted(res.duplicates.items()))
+    con = _console()
+    con.print(f"{'would add' if dry_run else 'added'} {len(res.added)} sentence(s) to {str(res.path)}; "
+              f"dropped {res.dropped} duplicate(s)" + (f" ({dups})" if dups else ""), soft_wrap=True)
+    docs = {}
+    for r in res.added:
+        docs[r["doc_id"]] = docs.get(r["doc_id"], 0) + 1
+    for d, k in list(docs.items())[:10]:
+        con.print(f"  {d}: {k}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -26,6 +26,11 @@ def _pairs(items: Sequence[str], what: str, value: str) -> dict[str, str]:
     return out
 
 
+def record_id(prefix: str, text: str) -> str:
+    """A stable id from the sentence (white space folded): the same sentence always gets the same id."""
+    return f"{prefix}-" + hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
 def make_record(text: str, *, tension: str, doc: str, source: str, license: str, actors: Sequence[str] = (),
                 mentions: Sequence[str] = (), id: str | None = None, date: str | None = None,
                 speaker: str | None = None, url: str | None = None, labels: str | Path | None = None,
@@ -43,7 +48,7 @@ def make_record(text: str, *, tension: str, doc: str, source: str, license: str,
         if a not in stances:
             raise ArgumentError(f"--mention {a}=...: {a} has no --actor {a}=STANCE")
     rec: dict[str, Any] = {
-        "id": id or f"{id_prefix}-" + hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:12],
+        "id": id or record_id(id_prefix, text),
         "text": text, "doc": doc, "tension": tension,
         "stances": [{"actor": a, "stance": s, **({"mention": mention_of[a]} if a in mention_of else {})}
                     for a, s in stances.items()],

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import splits
 from .schema import STANCES, TENSIONS, load_actors, year_of
+from .pool import load_pool
 from .store import fingerprint, jsonl_lines, labels_dir, load_records
 
 
@@ -59,5 +60,5 @@ def summary(labels: str | Path | None = None, split: str = "document") -> dict[s
         "by_dataset": dict(sorted(by_dataset.items())), "by_decade": dict(sorted(by_decade.items())),
         "labels": labels_count, "actors": actor_rows, "by_source": dict(by_source.most_common()),
         "by_selection": dict(by_selection.most_common()),
-        "skipped": _count_lines(lab / "pool" / "skipped.jsonl"), "unlabelled": _count_lines(lab / "pool" / "unlabelled.jsonl"),
+        "skipped": _count_lines(lab / "pool" / "skipped.jsonl"), "unlabelled": len(load_pool(lab)),
     }

@@ -114,6 +114,33 @@ def predict_memory() -> dict:
     return {"small": out[20_000], "large": out[80_000], "peak_ratio_4x_input": round(out[80_000]["peak_mib"] / out[20_000]["peak_mib"], 2)}
 
 
+def import_speed(n: int = 10_000) -> dict:
+    """`stance-bench import` of an n-row CSV into a copy of the full store (#9: one store validation per import)."""
+    import csv
+    import shutil
+
+    from bench.importing import import_records
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = Path(tmp) / "labels"
+        lab.mkdir()
+        for p in [ROOT / "labels" / "actors.toml", *(ROOT / "labels").glob("*.jsonl")]:
+            shutil.copy(p, lab / p.name)
+        src = Path(tmp) / "rows.csv"
+        with open(src, "w", newline="") as fh:  # timing rows, never labels: the folder is thrown away
+            w = csv.writer(fh)
+            w.writerow(["text", "tension", "stances", "mentions", "doc", "source", "license"])
+            for i in range(n):
+                w.writerow([f"Timing row {i}: NATO and Russia met.", "low", "NATO=pro-cooperation;RUS=cautious",
+                            "NATO=NATO;RUS=Russia", f"timing-{i // 20}", "benchmark", "CC0-1.0"])
+        store = sum(1 for p in lab.glob("*.jsonl") for line in p.read_text().splitlines() if line.strip())
+        dry = best_of(lambda: import_records(src, "timing", lab, dry_run=True), repeat=3)
+        t0 = time.perf_counter()
+        import_records(src, "timing", lab)
+        real = time.perf_counter() - t0
+    return {"rows": n, "store_records": store, "dry_run_seconds": round(dry, 2), "import_seconds": round(real, 2)}
+
+
 def median_of(fn, repeat: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(repeat):
@@ -326,6 +353,10 @@ def markdown(res: dict) -> str:
     if r:
         row("`leaderboard` / `import sklearn`", f"{r['leaderboard_seconds']} s / {r['import_sklearn_seconds']} s = **{r['leaderboard_over_import']}**", "≤ 1", r["leaderboard_over_import"] <= 1)
         row("`compare tfidf-lr tfidf-svm` / `import sklearn`", f"{r['compare_seconds']} s / {r['import_sklearn_seconds']} s = **{r['compare_over_import']}**", "≤ 1", r["compare_over_import"] <= 1)
+    im = res.get("import")
+    if im:
+        row(f"`import` of {im['rows']:,} CSV rows into a {im['store_records']:,}-record store (validate all, write)",
+            f"{im['import_seconds']} s (dry run {im['dry_run_seconds']} s)", "seconds (#9)", im["import_seconds"] < 10)
     if c:
         row("`stance-bench --help`", f"{c['help_seconds']} s", "< 0.1 s (README)", c["help_seconds"] < 0.1)
     if d:
@@ -346,7 +377,7 @@ def write_readme_table(table: str, meta: str) -> None:
         readme.write_text(text)
 
 
-STAGES = ("micro", "training", "reading", "prediction", "dask", "costs")
+STAGES = ("micro", "training", "reading", "prediction", "dask", "costs", "import")
 
 
 def trained(work: Path, tasks: list[str]) -> Path:
@@ -404,6 +435,8 @@ def main() -> None:
             res["prediction"] = prediction(mod, work, 6_000 if args.quick else 20_000, repeat)
         if "dask" in stages:
             res["dask"] = dask_search(1)
+        if "import" in stages:
+            res["import"] = import_speed()
         if "costs" in stages:
             res["cost_curves"] = cost_curves(mod, work, sizes, in_memory_max=10_000 if args.quick else 100_000)
     if args.only and out.exists():  # keep the other stages' results (read now: stages may run side by side)

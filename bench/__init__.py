@@ -20,6 +20,7 @@ __all__ = [
     "agreement", "summary", "register", "REGISTRY", "label_session", "second_session", "AdjudicationSession",
     "load_plugin", "ModelSpec",
     "import_records", "add_to_pool", "load_pool", "pool_counts",
+    "test_inputs", "score_predictions", "load_card", "record_results", "evaluate_and_record",
 ]
 
 
@@ -35,6 +36,9 @@ def __getattr__(name: str) -> Any:
         "AdjudicationSession": ("adjudication", "AdjudicationSession"),
         "import_records": ("importing", "import_records"), "add_to_pool": ("pool", "add_to_pool"),
         "load_pool": ("pool", "load_pool"), "pool_counts": ("pool", "pool_counts"),
+        "test_inputs": ("submission", "test_inputs"), "score_predictions": ("submission", "score_predictions"),
+        "load_card": ("cards", "load_card"), "record_results": ("recording", "record_results"),
+        "evaluate_and_record": ("recording", "evaluate_and_record"),
     }
     if name in lazy:
         import importlib

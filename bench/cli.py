@@ -60,15 +60,19 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         from .artifacts import ModelError
+        from .cards import CardError
         from .hf import ExportError
         from .labelling import ArgumentError
         from .leaderboard import LeaderboardError
         from .outputs import OutputError
         from .predict import InputError
         from .store import LabelError
+        from .submission import SubmissionError
 
         try:
             return fn(*args, **kwargs)
+        except (SubmissionError, CardError) as exc:
+            _fail(f"{exc}\nnothing was recorded")
         except (LabelError, ModelError, InputError, ArgumentError, ExportError, LeaderboardError, OutputError) as exc:
             _fail(str(exc))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
@@ -235,7 +239,7 @@ def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOp
     from .plugins import load_modules
 
     load_modules(plugin)
-    from .report import evaluate_and_record
+    from .report import print_evaluation
 
     for n in model or []:
         spec = registry.get(n)
@@ -247,7 +251,7 @@ def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOp
     names = [n for n in (model or registry.names()) if registry.available(n)]
     if not any(t in registry.get(n).tasks for n in names for t in _tasks(task)):
         _fail("nothing to evaluate: no available model does the requested task(s)")
-    evaluate_and_record(names, _tasks(task), _splits(split), labels, models, plots, _console(), details)
+    print_evaluation(names, _tasks(task), _splits(split), labels, models, plots, _console(), details)
 
 
 @app.command()
@@ -298,6 +302,37 @@ def export_model(name: Annotated[str, typer.Argument(help="model name")], task: 
         _fail(f"unknown format {format!r}: only skops is supported")
     path, trusted = export_skops(name, task.value, split.value, output, models)
     typer.echo(f"wrote {path}\ntrusted types needed to load it: {', '.join(trusted) if trusted else 'none beyond skops defaults'}")
+
+
+@app.command("test-inputs")
+@_user_errors
+def test_inputs(task: Annotated[Task, typer.Option("--task", "-t")],
+                output: Annotated[Path, typer.Option("--output", "-o", help="JSONL file to write")],
+                split: Annotated[Split, typer.Option()] = Split.document, labels: LabelsOpt = None) -> None:
+    """Write a split's test inputs without labels (ids as in the Hugging Face export), for models run elsewhere."""
+    from .submission import test_inputs as write_inputs
+
+    lines = write_inputs(task.value, split.value, labels, output)
+    typer.echo(f"wrote {len(lines)} {task.value} test inputs of the {split.value} split to {output}; answer each line "
+               f"with {{\"id\": ..., \"prediction\": LABEL}} and run: stance-bench score FILE --task {task.value} "
+               f"--split {split.value} --name NAME")
+
+
+@app.command()
+@_user_errors
+def score(predictions: Annotated[Path, typer.Argument(help="JSONL: one {\"id\", \"prediction\"[, \"probabilities\"]} per test input")],
+          task: Annotated[Task, typer.Option("--task", "-t")],
+          name: Annotated[str, typer.Option(help="leaderboard name of the model (not a registered model's name)")],
+          split: Annotated[Split, typer.Option()] = Split.document,
+          card: Annotated[Optional[Path], typer.Option(help="model card, .toml or .json (name, reference, description, parameters, trained_on, revision, license)")] = None,
+          plots: Annotated[bool, typer.Option(help="write the confusion-matrix and leaderboard PNGs")] = True,
+          labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Score predictions made outside the project and put them on the leaderboard (all checked first)."""
+    from .report import print_score
+    from .submission import score_predictions
+
+    rec = score_predictions(predictions, task.value, split.value, name, card, labels, models, record=True, plots=plots)
+    print_score(rec, models, plots, _console())
 
 
 @app.command()

@@ -113,25 +113,38 @@ def predict_test(name: str, task: str, split: str = "document", labels: str | Pa
     return Predictions(name, task, split, ex, y_pred, proba, manifest, seconds)
 
 
+def scored_record(task: str, split: str, model: str, ex: Examples, y_pred: Sequence[str], fp: str,
+                  n_bootstrap: int = metrics.N_BOOTSTRAP) -> dict[str, Any]:
+    """The part of a result record that depends only on the predictions: metrics with intervals,
+    per-document counts, per class, per source and per actor, with the settings that produced them.
+
+    Shared by models evaluated here and predictions scored from outside (`bench.submission`), so that
+    both kinds of row are computed, ranked and compared the same way.
+    """
+    labs = labels_for(task)
+    y_pred = list(y_pred)
+    rep = metrics.report(task, ex.y, y_pred, ex.groups, n=n_bootstrap)
+    rec: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "task": task, "split": split, "model": model, "data_fingerprint": fp,
+        "versions": artifacts.versions(), "git_commit": git_commit(),
+        "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **rep,
+        "per_source": metrics.group_macro_f1(list(ex.X["source"]), ex.y, y_pred, labs),
+    }
+    if task == "stance":
+        rec["per_actor"] = metrics.group_macro_f1(list(ex.X["actor"]), ex.y, y_pred, labs, MIN_ACTOR_RECORDS)
+    return rec
+
+
 def result_record(p: Predictions, labels: str | Path | None = None, n_bootstrap: int = metrics.N_BOOTSTRAP,
                   fp: str | None = None) -> dict[str, Any]:
-    labs = labels_for(p.task)
-    rep = metrics.report(p.task, p.ex.y, p.y_pred, p.ex.groups, n=n_bootstrap)
-    sources = list(p.ex.X["source"])
-    rec: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION, "task": p.task, "split": p.split, "model": p.model,
-        "split_rule": p.manifest.get("split_rule"), "data_fingerprint": fp or fingerprint(labels),
-        "seed": p.manifest.get("seed"), "params": p.manifest.get("params", {}),
-        "cv_macro_f1": p.manifest.get("cv_macro_f1"), "versions": artifacts.versions(),
-        "git_commit": git_commit(), "train_seconds": p.manifest.get("fit_seconds"),
-        "predict_seconds": round(p.seconds, 4), "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **rep,
-        "per_source": metrics.group_macro_f1(sources, p.ex.y, p.y_pred, labs),
-    }
+    """A registered model's record: the scores plus what trained it (split rule, seed, parameters, times)."""
+    rec = scored_record(p.task, p.split, p.model, p.ex, p.y_pred, fp or fingerprint(labels), n_bootstrap)
+    rec.update({"split_rule": p.manifest.get("split_rule"), "seed": p.manifest.get("seed"),
+                "params": p.manifest.get("params", {}), "cv_macro_f1": p.manifest.get("cv_macro_f1"),
+                "train_seconds": p.manifest.get("fit_seconds"), "predict_seconds": round(p.seconds, 4)})
     if p.manifest.get("plugin"):
         rec["plugin"] = p.manifest["plugin"]  # package name and version of a model from another package
-    if p.task == "stance":
-        rec["per_actor"] = metrics.group_macro_f1(list(p.ex.X["actor"]), p.ex.y, p.y_pred, labs, MIN_ACTOR_RECORDS)
     rec["signature"] = signature(rec)
     return rec
 

@@ -96,7 +96,11 @@ def input_mention(r: dict[str, Any], actors: dict[str, Actor]) -> str | None:
 
 
 def frame(inputs: list[dict[str, Any]], task: str, actors: dict[str, Actor]) -> Any:
-    """A DataFrame for prediction from plain input records (`text`, and `actor` for stance)."""
+    """A DataFrame for prediction from plain input records (`text`, and `actor` for stance).
+
+    Without a `mention`, the actor's names are looked up in the text, unless `speaker_is_actor` is
+    true (as in `stance-bench test-inputs` lines): then the actor is the unnamed speaker.
+    """
     import pandas as pd
 
     if task == "stance":

@@ -55,6 +55,14 @@ def _record_problem(obj: Any) -> str | None:
     return None
 
 
+def picture_path(models: Path, task: str, split: str) -> Path:
+    """The forest plot of one leaderboard table (written by `bench.recording`)."""
+    return Path(models) / "plots" / f"leaderboard-{task}-{split}.png"
+
+
+EXTERNAL_MARK = "†"
+
+
 def load(path: Path) -> list[dict[str, Any]]:
     """Every record of the leaderboard file; raises LeaderboardError at the first unreadable line.
 
@@ -75,15 +83,18 @@ def load(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def update(models: Path, new: Iterable[dict[str, Any]], fingerprint: str) -> list[dict[str, Any]]:
-    """Upsert `new` into the leaderboard files under a lock, so concurrent writers lose nothing."""
+def update(models: Path, new: Iterable[dict[str, Any]], fingerprint: str, plots: bool = False) -> list[dict[str, Any]]:
+    """Upsert `new` into the leaderboard files under a lock, so concurrent writers lose nothing.
+
+    Returns all records, ranked. `plots`: link every current table's forest plot (being written).
+    """
     from filelock import FileLock
 
     models = Path(models)
     models.mkdir(parents=True, exist_ok=True)
     with FileLock(str(models / ".leaderboard.lock"), timeout=60):
         records = upsert(load(path_jsonl(models)), new)
-        save(records, models, fingerprint)
+        save(records, models, fingerprint, plots)
     return records
 
 
@@ -141,13 +152,19 @@ def rerank(records: list[dict[str, Any]], fingerprint: str) -> list[dict[str, An
     return records
 
 
-def save(records: list[dict[str, Any]], models: Path, fingerprint: str) -> None:
+def save(records: list[dict[str, Any]], models: Path, fingerprint: str, plots: bool = False) -> None:
+    """Write the records (re-ranked in place) and the Markdown.
+
+    `plots`: every current table's forest plot is being written, link them; else link those on disk.
+    """
     models = Path(models)
     models.mkdir(parents=True, exist_ok=True)
     load(path_jsonl(models))  # refuse to overwrite a file with a record that cannot be read
     records = rerank(sorted(records, key=lambda r: (r["task"], r["split"], r["model"], r["data_fingerprint"])), fingerprint)
+    pictures = {(r["task"], r["split"]) for r in records if not r["stale"] and r["model"] != HUMAN} if plots else \
+        {(t, s) for t in COLUMNS for s in SPLITS if picture_path(models, t, s).exists()}
     atomic_write(path_jsonl(models), "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-    atomic_write(path_md(models), render(records, fingerprint))
+    atomic_write(path_md(models), render(records, fingerprint, pictures))
 
 
 def _fmt(m: dict[str, float] | None) -> str:
@@ -166,19 +183,49 @@ COLUMNS = {"stance": ("macro_f1", "f_pol", "accuracy", "severe_error_rate"),
            "tension": ("macro_f1", "accuracy", "mae", "qwk")}
 
 
-def table(records: list[dict[str, Any]], task: str, split: str) -> list[list[str]]:
+def _url(ref: str) -> str:
+    return ref.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+
+
+def display_name(r: dict[str, Any], markdown: bool = False) -> str:
+    """The model cell: floor and ceiling named; external rows marked, linked to their reference in Markdown."""
+    name = r["model"]
+    if r.get("external"):
+        ref = (r.get("card") or {}).get("reference")
+        if markdown:
+            name = f"[{md_escape(name)}]({_url(ref)})" if ref else md_escape(name)
+        return f"{name} {EXTERNAL_MARK}"
+    name += " (ceiling)" if name == HUMAN else " (floor)" if name == FLOOR else ""
+    return md_escape(name) if markdown else name
+
+
+def externals(records: list[dict[str, Any]], task: str, split: str) -> list[dict[str, Any]]:
+    """The current external rows of one table, in model order (for the card notes under it)."""
+    return sorted((r for r in records if r["task"] == task and r["split"] == split and r.get("external")
+                   and not r.get("stale")), key=lambda r: r["model"])
+
+
+def table(records: list[dict[str, Any]], task: str, split: str, markdown: bool = False) -> list[list[str]]:
     """Rows of one leaderboard table, by rank; the human row (if any) first as the ceiling."""
     rows = [r for r in records if r["task"] == task and r["split"] == split and not r.get("stale")]
     ranked = sorted((r for r in rows if r["model"] != HUMAN), key=lambda r: (r.get("rank", 99), -r["metrics"]["macro_f1"]["value"], r["model"]))
     out = []
     for r in [x for x in rows if x["model"] == HUMAN] + ranked:
-        name = r["model"] + (" (ceiling)" if r["model"] == HUMAN else " (floor)" if r["model"] == FLOOR else "")
+        name = display_name(r, markdown)
         rank = "–" if r["model"] == HUMAN else str(r.get("rank", "?"))
         out.append([rank, name, *(_fmt(r["metrics"].get(c)) for c in COLUMNS[task]), _p(r), str(r["n_test"])])
     return out
 
 
-def render(records: list[dict[str, Any]], fingerprint: str) -> str:
+def card_line(r: dict[str, Any]) -> str:
+    """The card of an external row in one line, with the sha256 of the scored predictions file."""
+    from .cards import summary
+
+    card = summary(r.get("card")) or "no model card"
+    return f"{card}; predictions sha256 {r.get('predictions_sha256', '?')[:12]}"
+
+
+def render(records: list[dict[str, Any]], fingerprint: str, pictures: set[tuple[str, str]] | None = None) -> str:
     newest = max((r.get("evaluated_at") or "" for r in records), default="")[:10] or time.strftime("%Y-%m-%d", time.gmtime())
     lines = ["# stance-bench leaderboard", "",
              f"Latest evaluation {newest}; rendered from `models/leaderboard.jsonl`; "
@@ -187,22 +234,29 @@ def render(records: list[dict[str, Any]], fingerprint: str) -> str:
              "paired bootstrap test (over documents, 5%) cannot separate from a rank's leader share its rank; "
              "p is each model's p-value against the overall leader. `human` is the second annotator scored "
              "against adjudicated gold on the agreement sample (not the test split): a ceiling, not ranked. "
-             "Lower is better for severe_error_rate and mae.", ""]
+             "Lower is better for severe_error_rate and mae. "
+             f"{EXTERNAL_MARK} marks an external model: predictions made outside this project and scored with "
+             "`stance-bench score` (the name links to its reference; its card is listed under the table).", ""]
     for task in ("stance", "tension"):
         for split in SPLITS:
-            rows = table(records, task, split)
+            rows = table(records, task, split, markdown=True)
             if not rows:
                 continue
             cols = ["rank", "model", *COLUMNS[task], "p vs leader", "n"]
             lines += [f"## {task} · {split} split", "", "| " + " | ".join(cols) + " |",
                       "|" + "---|" * len(cols)]
-            lines += ["| " + " | ".join([r[0], md_escape(r[1]), *r[2:]]) + " |" for r in rows]
+            lines += ["| " + " | ".join(r) + " |" for r in rows]  # table(markdown=True) escapes the names
             lines.append("")
+            for r in externals(records, task, split):
+                lines += [f"{EXTERNAL_MARK} **{md_escape(r['model'])}**: {md_escape(card_line(r))}", ""]
+            if (task, split) in (pictures or set()):
+                pic = picture_path(Path("."), task, split).as_posix()
+                lines += [f"![{task} · {split} split: scores with intervals]({pic})", ""]
     stale = [r for r in records if r.get("stale")]
     if stale:
         lines += ["## Stale records (other data fingerprint: re-run to rank them)", "",
                   "| task | split | model | data | macro_f1 |", "|---|---|---|---|---|"]
-        lines += ["| " + " | ".join([*(md_escape(r[k]) for k in ("task", "split", "model", "data_fingerprint")),
-                                     _fmt(r["metrics"]["macro_f1"])]) + " |" for r in stale]
+        lines += ["| " + " | ".join([*(md_escape(r[k]) for k in ("task", "split")), display_name(r, True),
+                                     md_escape(r["data_fingerprint"]), _fmt(r["metrics"]["macro_f1"])]) + " |" for r in stale]
         lines.append("")
     return "\n".join(lines)

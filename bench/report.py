@@ -13,8 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from . import leaderboard as lb
+from .recording import confusion_path
 from .schema import labels_for
-from .store import fingerprint, labels_dir, models_dir
+from .store import fingerprint, models_dir
 
 
 def console() -> Console:
@@ -72,44 +73,48 @@ def print_result(rec: dict[str, Any], con: Console) -> None:
             con.print(g)
 
 
-def plot_path(models: Path, rec: dict[str, Any]) -> Path:
-    return Path(models) / "plots" / f"confusion-{rec['task']}-{rec['split']}-{rec['model']}.png"
-
-
 def print_summary(rec: dict[str, Any], con: Console) -> None:
     m = rec["metrics"]["macro_f1"]
     con.print(f"{rec['model']} · {rec['task']} · {rec['split']}: macro-F1 {_ci(m)} (n={rec['n_test']})")
 
 
-def evaluate_and_record(names: Sequence[str], tasks: Sequence[str], splits: Sequence[str], labels: str | Path | None,
-                        models: str | Path | None, plots: bool, con: Console, details: bool = True) -> list[dict[str, Any]]:
-    """Evaluate, print each report, write the leaderboard files (with the human-ceiling rows when the
-    agreement files exist) and the confusion PNGs."""
-    from . import models as registry
-    from .evaluation import evaluate
-    from .plots import confusion_png
+def print_evaluation(names: Sequence[str], tasks: Sequence[str], splits: Sequence[str], labels: str | Path | None,
+                     models: str | Path | None, plots: bool, con: Console, details: bool = True) -> list[dict[str, Any]]:
+    """Lay out `recording.evaluate_and_record`: each report as it comes, the files written, the leaderboard."""
+    from .recording import evaluate_and_record
 
-    mod, fp, humans = models_dir(models), fingerprint(labels), []
-    lb.load(lb.path_jsonl(mod))  # an unreadable leaderboard stops the run before any work
-    new: list[dict[str, Any]] = []
-    for split in splits:
-        for task in tasks:
-            todo = [n for n in names if task in registry.get(n).tasks]
-            for rec in evaluate(todo, task, split, labels, models):
-                (print_result if details else print_summary)(rec, con)
-                if plots:
-                    title = f"{rec['model']} · {task} · {split} split · data {rec['data_fingerprint']}"
-                    path = confusion_png(rec["confusion"]["matrix"], rec["confusion"]["labels"], title, plot_path(mod, rec))
-                    con.print(f"confusion matrix picture: {path}")
-                new.append(rec)
-    if (labels_dir(labels) / "agreement" / "second.jsonl").exists():
-        from .agreement import human_records
-
-        humans = human_records(labels)
-    lb.update(mod, new + humans, fp)
+    new, written = evaluate_and_record(names, tasks, splits, labels, models, plots,
+                                       on_record=lambda rec: (print_result if details else print_summary)(rec, con))
+    print_written(written, con)
     print_leaderboard(tasks, splits, labels, models, con)
-    con.print(f"wrote {lb.path_jsonl(mod)} and {lb.path_md(mod)}")
     return new
+
+
+def print_written(paths: Sequence[Path], con: Console) -> None:
+    """The files a recording step wrote: leaderboard files in full, pictures by folder."""
+    pngs = [p for p in paths if p.suffix == ".png"]
+    con.print("wrote " + ", ".join(str(p) for p in paths if p.suffix != ".png")
+              + (f" and {len(pngs)} picture(s) in {pngs[0].parent}" if pngs else ""))
+    for p in pngs:
+        if p.name.startswith("leaderboard-"):
+            con.print(f"leaderboard picture: {p}")
+
+
+def print_score(rec: dict[str, Any], models: str | Path | None, plots: bool, con: Console) -> None:
+    """An external model's report, where it ranks, its card, and the files written."""
+    print_result(rec, con)
+    mod = models_dir(models)
+    con.print(Text(f"{lb.EXTERNAL_MARK} {rec['model']} (external): {lb.card_line(rec)}"))
+    ranked = next((r for r in lb.load(lb.path_jsonl(mod))
+                   if (r["task"], r["split"], r["model"]) == (rec["task"], rec["split"], rec["model"])), None)
+    if ranked and ranked.get("rank") is not None:
+        p = "leader" if ranked["model"] == ranked["leader"] else f"p vs leader {ranked['leader']} = {ranked['p_value']:.3f}"
+        con.print(Text(f"{rec['model']} ranks {ranked['rank']} on the {rec['task']} · {rec['split']} leaderboard ({p})"))
+    con.print(Text(f"predictions kept as {mod / rec['predictions_file']} (sha256 {rec['predictions_sha256']})"))
+    written = [lb.path_jsonl(mod), lb.path_md(mod)]
+    if plots:
+        written += [confusion_path(mod, rec), lb.picture_path(mod, rec["task"], rec["split"])]
+    print_written(written, con)
 
 
 def print_leaderboard(tasks: Sequence[str], splits: Sequence[str] | None, labels: str | Path | None,
@@ -133,25 +138,34 @@ def print_leaderboard(tasks: Sequence[str], splits: Sequence[str] | None, labels
             for r in rows:
                 t.add_row(*r)
             con.print(t)
+            for r in lb.externals(records, task, split):
+                con.print(Text(f"{lb.EXTERNAL_MARK} {r['model']} (external): {lb.card_line(r)}"))
     stale = [r for r in records if r.get("stale")]
     if stale:
-        con.print(f"{len(stale)} stale record(s) from other data fingerprints are not ranked: re-run `make eval`")
+        con.print(f"{len(stale)} stale record(s) from other data fingerprints are not ranked: re-run `make eval` "
+                  "(external rows: run `stance-bench score` again on their file)")
 
 
 def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: str | Path | None,
                      models: str | Path | None, con: Console) -> dict[str, Any]:
     from . import metrics
-    from .evaluation import predict_test, test_examples
+    from .cards import summary
+    from .evaluation import test_examples
+    from .submission import external_card, model_predictions
 
     ex = test_examples(task, split, labels)
-    pa = predict_test(a, task, split, labels, models, ex, reuse=True)
-    pb = predict_test(b, task, split, labels, models, ex, reuse=True)
+    ya = model_predictions(a, task, split, ex, labels, models)
+    yb = model_predictions(b, task, split, ex, labels, models)
     labs = labels_for(task)
-    _, DA = metrics.doc_confusions(ex.groups, ex.y, pa.y_pred, labs)
-    _, DB = metrics.doc_confusions(ex.groups, ex.y, pb.y_pred, labs)
+    _, DA = metrics.doc_confusions(ex.groups, ex.y, ya, labs)
+    _, DB = metrics.doc_confusions(ex.groups, ex.y, yb, labs)
     diff, p = metrics.paired_bootstrap_pvalue(DA, DB)
     fa, fb = metrics.f1_per_class(DA.sum(0)), metrics.f1_per_class(DB.sum(0))
     con.rule(f"{a} vs {b} · {task} · {split} split · n={len(ex)}")
+    for name in (a, b):
+        card = external_card(name, task, split, models)
+        if card is not None:
+            con.print(Text(f"{lb.EXTERNAL_MARK} {name} (external): {summary(card)}"))
     verdict = "significant at 5%" if p < 0.05 else "not significant at 5%: they share a rank"
     con.print(f"macro-F1 {a} {metrics.macro_f1_score(DA.sum(0)):.3f}, {b} {metrics.macro_f1_score(DB.sum(0)):.3f}; "
               f"difference {diff:+.3f}, paired bootstrap over documents p = {p:.4f} ({verdict})")
@@ -161,7 +175,7 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
     for lab, x, y in zip(labs, fa, fb):
         t.add_row(lab, f"{x:.3f}", f"{y:.3f}", f"{x - y:+.3f}")
     con.print(t)
-    dis = [i for i in range(len(ex)) if pa.y_pred[i] != pb.y_pred[i]]
+    dis = [i for i in range(len(ex)) if ya[i] != yb[i]]
     if not dis:
         con.print("the two models make the same prediction on every test record")
     else:
@@ -171,7 +185,7 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
         for i in dis[:show]:
             text = ex.X["text"].iloc[i]
             t.add_row(ex.X["id"].iloc[i], text if len(text) <= 160 else text[:159].rsplit(" ", 1)[0] + " …",
-                      ex.y[i], pa.y_pred[i], pb.y_pred[i])
+                      ex.y[i], ya[i], yb[i])
         con.print(t)
     return {"difference": diff, "p_value": p, "disagreements": len(dis)}
 
@@ -210,9 +224,11 @@ def print_agreement(labels: str | Path | None, models: str | Path | None, record
         con.print(confusion_table(part["confusion"]["matrix"], part["confusion"]["labels"],
                                   f"{task}: first annotator (rows) vs second (columns)", corner="first \\ second"))
     if record:
+        from .recording import record_results
+
         mod = models_dir(models)
         humans = human_records(labels)
-        lb.update(mod, humans, fingerprint(labels))
+        record_results(humans, labels, models, plots=True)
         for h in humans:
             con.print(f"human ceiling · {h['task']}: macro-F1 {_ci(h['metrics']['macro_f1'])} on {h['n_test']} records "
                       f"(second annotator vs adjudicated gold)" + (f"; coverage {h['coverage']:.2f}" if h.get("coverage") else ""))

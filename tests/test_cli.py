@@ -88,7 +88,9 @@ def test_train_eval_leaderboard_compare_end_to_end(labels: Path, tmp_path: Path)
         assert text in res.output
     assert (models / "leaderboard.jsonl").exists() and (models / "LEADERBOARD.md").exists()
     pngs = sorted(p.name for p in (models / "plots").glob("*.png"))
-    assert "confusion-stance-document-tfidf-lr-blind.png" in pngs and len(pngs) == 4
+    assert "confusion-stance-document-tfidf-lr-blind.png" in pngs and len(pngs) == 6
+    assert {"leaderboard-stance-document.png", "leaderboard-tension-document.png"} <= set(pngs)
+    assert "](plots/leaderboard-stance-document.png)" in (models / "LEADERBOARD.md").read_text()
     records = read(models / "leaderboard.jsonl")
     assert {(r["task"], r["model"]) for r in records} == {(t, m) for t in ("stance", "tension") for m in ("majority", "tfidf-lr-blind")}
     res = runner.invoke(app, ["leaderboard", *common])

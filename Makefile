@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,distributed
 
-.PHONY: setup setup-embed train eval test perf perf-quick leaderboard clean
+.PHONY: setup setup-embed train eval test perf perf-quick leaderboard clean examples
 
 setup: $(STAMP)
 
@@ -48,3 +48,10 @@ leaderboard: setup
 clean:
 	rm -rf $(VENV) models/document models/temporal models/cross-source models/cache models/export models/plots .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Score the committed predictions of the fine-tuned MiniLM example (examples/finetune_minilm.py) as
+# external leaderboard rows with their model cards.
+FT := examples/finetune
+examples: setup
+	$(BIN)/stance-bench score $(FT)/predictions-stance.jsonl --task stance --split document --name minilm-finetuned --card $(FT)/card-stance.toml
+	$(BIN)/stance-bench score $(FT)/predictions-tension.jsonl --task tension --split document --name minilm-finetuned --card $(FT)/card-tension.toml

@@ -34,28 +34,27 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
 
 @pytest.mark.parametrize("task", ["stance", "tension"])
 @pytest.mark.parametrize("name", ["majority", "tfidf-lr-blind"])
-def test_sklearn_export_reproduces_registered_model(setup, name, task, tmp_path):
-    from bench import metrics
+def test_sklearn_export_scores_like_the_registered_model(setup, name, task, tmp_path):
+    """Trained on the export, answering `test-inputs`, scored through `score`: the recorded scores are
+    exactly the registered model's record (macro-F1 and every other metric, with the same intervals)."""
+    from bench import leaderboard as lb
     from bench.artifacts import model_path, read_manifest
-    from bench.evaluation import predict_test
-    from bench.schema import labels_for
+    from bench.evaluation import evaluate
+    from bench.submission import score_predictions, test_inputs
 
     lab, mod, exp = setup
     C = read_manifest(model_path(mod, name, task, "document"))["params"].get("clf__C", 1.0)
+    inputs = tmp_path / "inputs.jsonl"
+    test_inputs(task, "document", lab, inputs)
     out = example("sklearn_export").main([str(exp), "--task", task, "--pipeline", name, "--C", str(C),
-                                          "-o", str(tmp_path / "p.jsonl")])
-    mine = {r["id"]: r for r in read(out)}
-    reg = predict_test(name, task, "document", lab, mod)
-    ids = list(reg.ex.X["id"])
-    assert sorted(mine) == sorted(ids)
-    assert [mine[i]["prediction"] for i in ids] == reg.y_pred
-    labs = labels_for(task)
-    assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-9 and list(r["probabilities"]) == list(labs)
-               for r in mine.values())
-    # the same macro-F1, exactly, as the registered model's
-    _, D = metrics.doc_confusions(reg.ex.groups, reg.ex.y, [mine[i]["prediction"] for i in ids], labs)
-    _, R = metrics.doc_confusions(reg.ex.groups, reg.ex.y, reg.y_pred, labs)
-    assert metrics.macro_f1_score(D.sum(0)) == metrics.macro_f1_score(R.sum(0))
+                                          "--inputs", str(inputs), "-o", str(tmp_path / "p.jsonl")])
+    board = tmp_path / "board"
+    score_predictions(out, task, "document", f"sklearn-{name}", labels=lab, models=board, plots=False)
+    mine = next(r for r in lb.load(lb.path_jsonl(board)) if r["model"] == f"sklearn-{name}")
+    reg = evaluate([name], task, "document", lab, mod)[0]
+    assert mine["external"] is True
+    assert mine["metrics"]["macro_f1"]["value"] == reg["metrics"]["macro_f1"]["value"]
+    assert mine["metrics"] == reg["metrics"] and mine["confusion"] == reg["confusion"]
 
 
 def test_finetune_inputs_mark_the_actor_and_batches_cover_every_row():

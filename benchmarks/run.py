@@ -97,9 +97,9 @@ def predict_memory() -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        path = artifacts.model_path(tmp, "prior", "stance", "document")
+        path = artifacts.model_path(tmp, "actor-prior", "stance", "document")
         est = ActorPrior().fit(pd.DataFrame({"actor": ["RUS", "USA", "NATO"]}), ["cautious", "deterrence-seeking", "pro-cooperation"])
-        artifacts.save(est, path, {"model": "prior", "task": "stance", "split": "document", "seed": 0})
+        artifacts.save(est, path, {"model": "actor-prior", "task": "stance", "split": "document", "seed": 0})
         line = json.dumps({"text": "NATO ministers discussed the Russian deployments near the border.", "actor": "NATO"}) + "\n"
         out = {}
         for n in (20_000, 80_000):
@@ -107,7 +107,7 @@ def predict_memory() -> dict:
             inp.write_text(line * n)
             tracemalloc.start()
             t0 = time.perf_counter()
-            predict_file("prior", "stance", inp, tmp / "out.jsonl", models=tmp, batch_size=1000)
+            predict_file("actor-prior", "stance", inp, tmp / "out.jsonl", models=tmp, batch_size=1000, workers=1)
             secs = time.perf_counter() - t0
             out[n] = {"peak_mib": round(tracemalloc.get_traced_memory()[1] / 2**20, 2), "lines_per_second": round(n / secs)}
             tracemalloc.stop()
@@ -255,14 +255,14 @@ def reading(models_dir: Path, repeat: int) -> dict:
             "leaderboard_over_import": round(lb / sk, 2), "compare_over_import": round(cmp_ / sk, 2), "target": "<= 1.0"}
 
 
-def dask_search(repeat: int) -> dict:
-    """The classifier search of tfidf-lr (tension, document split) on a grid of 8 C values x 5 folds:
+def dask_search(repeat: int, n_values: int = 8) -> dict:
+    """The classifier search of tfidf-lr (tension, document split) on a grid of `n_values` C values x 5 folds:
     one process against a 2-worker local Dask cluster (features cached beforehand on both sides)."""
     from bench import models, search
     from bench.training import cv, parallel
 
     ex = _examples("tension", "document")
-    grid = {"clf__C": [0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0]}
+    grid = {"clf__C": [0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0][:n_values]}
     est = lambda: models.get("tfidf-lr").factory("tension", 0)  # noqa: E731
     search.grid_search(est(), {"clf__C": [1.0]}, ex.X, ex.y, ex.groups, cv(0), n_jobs=-1)  # warm the feature cache
     say("dask: one process")
@@ -270,7 +270,7 @@ def dask_search(repeat: int) -> dict:
     say("dask: 2-worker local cluster")
     with parallel("dask", workers=2) as n_jobs:
         two, _ = median_of(lambda: search.grid_search(est(), grid, ex.X, ex.y, ex.groups, cv(0), n_jobs=n_jobs), repeat)
-    return {"grid": "tfidf-lr tension, C x 8, 5 folds (40 fits)", "one_process_seconds": round(one, 1),
+    return {"grid": f"tfidf-lr tension, C x {n_values}, 5 folds ({5 * n_values} fits)", "one_process_seconds": round(one, 1),
             "dask_2_workers_seconds": round(two, 1), "speedup": round(one / two, 2)}
 
 
@@ -300,6 +300,7 @@ def cost_curves(models_dir: Path, work: Path, sizes: list[int], in_memory_max: i
                     out.append({"stage": stage, "model": model, "records": n, "error": r.stderr.strip().splitlines()[-1:]})
                     continue
                 out.append(json.loads(r.stdout.strip().splitlines()[-1]))
+                save_partial("cost_curves", out)
     return out
 
 
@@ -380,25 +381,35 @@ def write_readme_table(table: str, meta: str) -> None:
 STAGES = ("micro", "training", "reading", "prediction", "dask", "costs", "import")
 
 
-def trained(work: Path, tasks: list[str]) -> Path:
+def trained(work: Path, tasks: list[str], names: list[str] | None = None, evaluate: bool = True) -> Path:
     """Baselines trained (cached search) and evaluated on the document split, for the stages that need models."""
     from rich.console import Console
 
+    from bench import models
     from bench.report import evaluate_and_record
     from bench.training import train
 
     mod = work / "models"
-    names = baselines()
-    from bench import models
-
-    say(f"training and evaluating the baselines for {tasks} (document split)")
+    names = names or baselines()
+    say(f"training{' and evaluating' if evaluate else ''} {names} for {tasks} (document split)")
     for t in tasks:
         for n in names:
             if t in models.get(n).tasks:
                 train(n, t, "document", models=mod, n_jobs=-1)
-    with open(os.devnull, "w") as devnull:
-        evaluate_and_record(names, tasks, ["document"], None, mod, False, Console(file=devnull), False)
+    if evaluate:
+        with open(os.devnull, "w") as devnull:
+            evaluate_and_record(names, tasks, ["document"], None, mod, False, Console(file=devnull), False)
     return mod
+
+
+RESULTS = ROOT / "benchmarks" / "results.json"
+
+
+def save_partial(key: str, value) -> None:
+    """Merge one stage's result into results.json as soon as it is measured (stages may run side by side)."""
+    cur = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    cur[key] = value
+    RESULTS.write_text(json.dumps(cur, indent=2) + "\n")
 
 
 def main() -> None:
@@ -407,6 +418,8 @@ def main() -> None:
     ap.add_argument("--splits", type=int, default=1, choices=(1, 3), help="training comparison on the document split, or all three")
     ap.add_argument("--only", action="append", choices=STAGES, help="run only these stages (repeatable); the other "
                     "stages' results already in results.json are kept")
+    ap.add_argument("--models", help="a models folder with the stance baselines trained and evaluated on the document split "
+                    "(for reading, prediction and costs; default: train them in a temporary folder)")
     ap.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
     args = ap.parse_args()
     from bench.splits import SPLITS
@@ -416,7 +429,7 @@ def main() -> None:
     repeat = 1 if args.quick else 3
     splits = ["document"] if args.splits == 1 else list(SPLITS)
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
-    out = ROOT / "benchmarks" / "results.json"
+    out = RESULTS
     res: dict = {}
     res.update({"machine": {"python": platform.python_version(), "processor": platform.machine(), "cores": os.cpu_count(),
                             "load_average_at_start": [round(x, 1) for x in os.getloadavg()]},
@@ -428,15 +441,25 @@ def main() -> None:
             res["predict_streaming"] = predict_memory()
         if "training" in stages:
             res["training"] = training(work / "train", ["tension"] if args.quick else ["stance", "tension"], splits, repeat)
-        mod = trained(work, ["stance"]) if {"reading", "prediction", "costs"} & set(stages) else None
+        mod = Path(args.models) if args.models else None
+        if mod is not None:
+            pass
+        elif {"reading", "prediction"} & set(stages):
+            mod = trained(work, ["stance"])
+        elif "costs" in stages:
+            mod = trained(work, ["stance"], ["hashing-sgd", "tfidf-lr"], evaluate=False)
         if "reading" in stages:
             res["reading"] = reading(mod, 3)
+            save_partial("reading", res["reading"])
         if "prediction" in stages:
             res["prediction"] = prediction(mod, work, 6_000 if args.quick else 20_000, repeat)
+            save_partial("prediction", res["prediction"])
         if "dask" in stages:
-            res["dask"] = dask_search(1)
+            res["dask"] = dask_search(1, 4 if args.quick else 8)
+            save_partial("dask", res["dask"])
         if "import" in stages:
             res["import"] = import_speed()
+            save_partial("import", res["import"])
         if "costs" in stages:
             res["cost_curves"] = cost_curves(mod, work, sizes, in_memory_max=10_000 if args.quick else 100_000)
     if args.only and out.exists():  # keep the other stages' results (read now: stages may run side by side)

@@ -383,10 +383,8 @@ STAGES = ("micro", "training", "reading", "prediction", "dask", "costs", "import
 
 def trained(work: Path, tasks: list[str], names: list[str] | None = None, evaluate: bool = True) -> Path:
     """Baselines trained (cached search) and evaluated on the document split, for the stages that need models."""
-    from rich.console import Console
-
     from bench import models
-    from bench.report import evaluate_and_record
+    from bench.recording import evaluate_and_record
     from bench.training import train
 
     mod = work / "models"
@@ -397,8 +395,7 @@ def trained(work: Path, tasks: list[str], names: list[str] | None = None, evalua
             if t in models.get(n).tasks:
                 train(n, t, "document", models=mod, n_jobs=-1)
     if evaluate:
-        with open(os.devnull, "w") as devnull:
-            evaluate_and_record(names, tasks, ["document"], None, mod, False, Console(file=devnull), False)
+        evaluate_and_record(names, tasks, ["document"], None, mod, plots=False)
     return mod
 
 

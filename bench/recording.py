@@ -64,8 +64,10 @@ def forest_plots(records: Sequence[dict[str, Any]], models: str | Path | None, f
             continue
         points = [(f"{r.get('rank', '?')}. {r['model']}" + (" †" if r.get("external") else ""),
                    r["metrics"][primary], bool(r.get("external"))) for r in ranked]
-        lines = {f"{m} ({what})": r["metrics"][primary] for m, what in ((lb.FLOOR, "floor"), (lb.HUMAN, "ceiling"))
-                 for r in rows if r["model"] == m}
+        lines = {f"{lb.FLOOR} (floor)": r["metrics"][primary] for r in rows if r["model"] == lb.FLOOR}
+        # the human row is scored on the agreement sample, whatever the split: the same ceiling for every split
+        lines.update({f"{lb.HUMAN} (ceiling, agreement sample)": r["metrics"][primary] for r in records
+                      if r["model"] == lb.HUMAN and r["task"] == task and not r.get("stale")})
         n = ranked[0]["n_test"]
         title = f"{task} · {split} split · {primary} with 95% document-bootstrap intervals · n={n} · data {fp}"
         out.append(forest_png(points, lines, primary, title, lb.picture_path(mod, task, split)))

@@ -36,3 +36,24 @@ def test_markdown_escapes_card_text_and_marks_external_rows() -> None:
     assert lb.display_name(rec, markdown=True) == "[x-1](https://e.org/a_%28b%29) †"
     assert lb.display_name(rec) == "x-1 †"
     assert lb.md_escape(lb.card_line(rec)).startswith("\\*bold\\* \\| pipe; zero-shot")
+
+
+def test_forest_plot_rows_follow_the_ranking_with_floor_ceiling_and_external_marks(monkeypatch, tmp_path: Path) -> None:
+    import bench.plots
+
+    def rec(model: str, value: float, split: str = "document", **extra) -> dict:
+        return {"task": "stance", "split": split, "model": model, "n_test": 10, "stale": False, "rank": extra.pop("rank", 1),
+                "metrics": {"macro_f1": {"value": value, "ci_low": value - 0.1, "ci_high": value + 0.1}}, **extra}
+
+    seen = {}
+    monkeypatch.setattr(bench.plots, "forest_png", lambda points, lines, metric, title, path: seen.setdefault(path.name, (points, lines)))
+    from bench.recording import forest_plots
+
+    recs = [rec("majority", 0.2, rank=3), rec("ext", 0.6, external=True), rec("tfidf-lr", 0.7),
+            rec("human", 0.95), rec("tfidf-lr", 0.5, split="temporal")]
+    forest_plots(recs, tmp_path, "fp")
+    points, lines = seen["leaderboard-stance-document.png"]
+    assert [p[0] for p in points] == ["1. tfidf-lr", "1. ext †", "3. majority"] and [p[2] for p in points] == [False, True, False]
+    assert lines == {"majority (floor)": recs[0]["metrics"]["macro_f1"],
+                     "human (ceiling, agreement sample)": recs[3]["metrics"]["macro_f1"]}
+    assert list(seen["leaderboard-stance-temporal.png"][1]) == ["human (ceiling, agreement sample)"]

@@ -209,3 +209,23 @@ def test_probabilities_valid_iff_keys_are_the_labels_and_they_sum_to_one(values:
         probs["none"] = 0.0
     problems = probability_problems(probs, TENSIONS)
     assert (problems == []) == (keys == "ok" and abs(sum(values) - 1) <= 1e-3)
+
+
+def test_changed_labels_make_the_external_row_stale_and_score_again_refreshes_it(scored: dict, tmp_path: Path) -> None:
+    from bench.splits import doc_side
+    from bench.store import append_records, fingerprint
+
+    lab = shutil.copytree(scored["labels"], tmp_path / "labels")
+    mod = shutil.copytree(scored["models"], tmp_path / "models", ignore=shutil.ignore_patterns("*.joblib", "plots"))
+    doc = next(d for d in (f"extra-{i}" for i in range(100)) if doc_side(d) == "train")
+    append_records("user", [{"id": "zz-1", "text": "An extra sentence about NATO talks.", "doc": doc, "tension": "low",
+                             "stances": [], "source": "t", "license": "CC0-1.0"}], lab)
+    res = runner.invoke(app, ["leaderboard", "-t", "stance", "--labels", str(lab), "--models", str(mod)])
+    assert res.exit_code == 0 and "stale record(s)" in res.output and "hash-guesser †" not in res.output
+    kept = external_path(mod, "hash-guesser", "stance", "document")
+    res = runner.invoke(app, ["score", str(kept), "-t", "stance", "--name", "hash-guesser", "--card", str(scored["card"]),
+                              "--no-plots", "--labels", str(lab), "--models", str(mod)])
+    assert res.exit_code == 0, res.output
+    rec = next(r for r in lb.load(lb.path_jsonl(mod)) if r["model"] == "hash-guesser")
+    assert rec["data_fingerprint"] == fingerprint(lab) != fingerprint(scored["labels"])
+    assert kept.read_bytes() == scored["preds"].read_bytes()

@@ -13,8 +13,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
-from .agreement import FIRST, SECOND, _stance_map
-from .labeller import (AnswerForm, Item, LabelSession, Result, Screen, context_index, read_jsonl, record_from)
+from .agreement import FIRST, SECOND, _stance_map, read_annotation
+from .pool import load_pool
+from .labeller import AnswerForm, Item, LabelSession, Result, Screen, pool_context, read_jsonl, record_from
 from .schema import Actor, load_actors
 from .store import (LabelError, append_lines, append_records, labels_dir, load_records, remove_lines,
                     remove_records, replace_records)
@@ -24,6 +25,11 @@ ADJUDICATION = "adjudication.jsonl"
 
 def _agreement_dir(labels: str | Path | None) -> Path:
     return labels_dir(labels) / "agreement"
+
+
+def annotations(path: Path) -> dict[str, dict[str, Any]]:
+    """An agreement file's annotations by id, in file order (checked by `bench.agreement`); {} if none yet."""
+    return read_annotation(path) if path.exists() else {}
 
 
 def first_annotation(obj: dict[str, Any]) -> dict[str, Any]:
@@ -57,9 +63,9 @@ def draw_sample(labels: str | Path | None = None, n: int = 50, seed: int = 0) ->
     """Add n sentences not sampled before to `first.jsonl` with their first annotation as it is now."""
     lab = labels_dir(labels)
     folder = _agreement_dir(lab)
-    seen = {o["id"] for o in read_jsonl(folder / FIRST)} | {o["id"] for o in read_jsonl(folder / SECOND)}
+    seen = set(annotations(folder / FIRST)) | set(annotations(folder / SECOND))
     population = [{**r.data, "dataset": r.dataset} for r in load_records(lab) if r.id not in seen]
-    population += [s for s in read_jsonl(lab / "pool" / "skipped.jsonl") if s["id"] not in seen]
+    population += [s for s in load_pool(lab, "skipped") if s["id"] not in seen]
     lines = [{"id": o["id"], "text": o["text"], "source": o.get("source"), **first_annotation(o)}
              for o in stratified_sample(population, n, seed)]
     if lines:
@@ -70,7 +76,7 @@ def draw_sample(labels: str | Path | None = None, n: int = 50, seed: int = 0) ->
 def _items_by_id(labels: Path) -> dict[str, Item]:
     """Every labelled or skipped sentence as a pool-style item (provenance, `doc_id`), without its labels."""
     items: dict[str, Item] = {}
-    for s in read_jsonl(labels / "pool" / "skipped.jsonl"):
+    for s in load_pool(labels, "skipped"):
         items[s["id"]] = {k: v for k, v in s.items() if k not in ("skip_reason", "selected_by", "annotator")}
     for r in load_records(labels):
         d = r.data
@@ -88,7 +94,7 @@ class SecondSink:
         self.pending = set(pending)
 
     def done(self) -> tuple[set[str], set[str]]:
-        return {o["id"] for o in read_jsonl(self.path)}, set()
+        return set(annotations(self.path)), set()
 
     def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], Any]:
         line = {"id": item["id"], "text": item["text"], "source": item.get("source"), **result.as_annotation(),
@@ -108,16 +114,15 @@ def second_session(labels: str | Path | None = None, annotator: str | None = Non
     lab = labels_dir(labels)
     folder = _agreement_dir(lab)
     folder.mkdir(parents=True, exist_ok=True)
-    done = {o["id"] for o in read_jsonl(folder / SECOND)}
-    pending = [o["id"] for o in read_jsonl(folder / FIRST) if o["id"] not in done]
+    done = set(annotations(folder / SECOND))
+    pending = [i for i in annotations(folder / FIRST) if i not in done]
     if not pending:
         pending = [o["id"] for o in draw_sample(lab, sample, seed)]
     known = _items_by_id(lab)
     items = [known[i] for i in pending if i in known]
-    pool = [*read_jsonl(lab / "pool" / "unlabelled.jsonl"), *read_jsonl(lab / "pool" / "skipped.jsonl")]
     kwargs = {"clock": clock} if clock else {}
     return LabelSession(items, SecondSink(lab, pending, annotator), load_actors(lab / "actors.toml"), SampleOrder(),
-                        context_index(pool), **kwargs)
+                        pool_context(lab), **kwargs)
 
 
 def disagrees(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -157,7 +162,7 @@ class AdjudicationSession:
         self.root, self.dataset = labels_dir(labels), dataset
         folder = _agreement_dir(self.root)
         self.log = folder / ADJUDICATION
-        first, second = ({o["id"]: o for o in read_jsonl(folder / f)} for f in (FIRST, SECOND))
+        first, second = annotations(folder / FIRST), annotations(folder / SECOND)
         decided = {o["id"] for o in read_jsonl(self.log)}
         self.items = _items_by_id(self.root)
         self.actors: dict[str, Actor] = load_actors(self.root / "actors.toml")

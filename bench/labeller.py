@@ -12,7 +12,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Protocol
 
 from .schema import Actor, STANCES, TENSIONS, dataset_name_problem, load_actors, normalise_text
 from .store import (LabelError, append_lines, append_records, labels_dir, load_records, remove_lines,
@@ -44,21 +44,18 @@ Item = dict[str, Any]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The objects of a pool or agreement file (each with a string `id` and `text`); [] if there is none.
+    """The objects of an agreement or pool file, each with a string `id` and `text`; [] if there is none.
 
     A bad line raises LabelError naming `FILE:LINE: field`, rather than a traceback.
     """
-    from . import jsonl
+    from .rows import iter_jsonl
 
     if not path.exists():
         return []
     out, problems = [], []
-    for n, obj, problem in jsonl.read(path):
-        if problem is None and not isinstance(obj, dict):
-            problem = "record: must be a JSON object"
-        elif problem is None:
-            problem = next((f"{k}: must be a non-empty string" for k in ("id", "text")
-                            if not isinstance(obj.get(k), str) or not obj[k].strip()), None)
+    for n, obj in iter_jsonl(path):
+        problem = "record: must be a JSON object" if not isinstance(obj, dict) else next(
+            (f"{k}: must be a non-empty string" for k in ("id", "text") if not isinstance(obj.get(k), str) or not obj[k].strip()), None)
         if problem is None:
             out.append(obj)
         else:
@@ -66,15 +63,6 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if problems:
         raise LabelError(problems)
     return out
-
-
-def pool_dir(labels: str | Path | None = None) -> Path:
-    return labels_dir(labels) / "pool"
-
-
-def pool_items(labels: str | Path | None = None) -> list[Item]:
-    """The pool's sentences in file order (`labels/pool/unlabelled.jsonl`, see labels/pool/README.md)."""
-    return read_jsonl(pool_dir(labels) / "unlabelled.jsonl")
 
 
 def suggest_actors_in(text: str, actors: dict[str, Actor], speaker_country: str | None = None) -> list[tuple[str, str | None]]:
@@ -109,10 +97,21 @@ def fuzzy_actors(query: str, actors: dict[str, Actor], n: int = 9) -> list[str]:
     return out[:n]
 
 
-def context_index(items: Iterable[Item]) -> dict[tuple[str, int], str]:
-    """(doc_id, sent_index) -> text, for showing the sentences before and after."""
-    return {(it["doc_id"], it["sent_index"]): it["text"] for it in items
-            if isinstance(it.get("doc_id"), str) and isinstance(it.get("sent_index"), int)}
+Context = Callable[[Item], tuple[str | None, str | None]]
+"""The sentence before and the sentence after an item in its document (None where there is none)."""
+
+
+def pool_context(labels: str | Path | None = None) -> Context:
+    """Context from the pool's documents (`bench.pool.neighbours`: labelled, skipped or not)."""
+    from .pool import neighbours
+
+    def around(item: Item) -> tuple[str | None, str | None]:
+        if not isinstance(item.get("doc_id"), str):
+            return None, None
+        before, after = neighbours(item, labels, before=1, after=1)
+        return (before[-1]["text"] if before else None), (after[0]["text"] if after else None)
+
+    return around
 
 
 @dataclass
@@ -368,14 +367,16 @@ class DatasetSink:
 
     def done(self) -> tuple[set[str], set[str]]:
         """Ids and normalised texts already labelled or skipped: never offered again."""
-        read = [*(r.data for r in load_records(self.root)), *read_jsonl(self.skipped)]
+        from .pool import load_pool
+
+        read = [*(r.data for r in load_records(self.root)), *load_pool(self.root, "skipped")]
         return {o["id"] for o in read}, {normalise_text(o["text"]) for o in read}
 
     def save(self, item: Item, result: Result, selected_by: str) -> Callable[[], Any]:
         if result.skip is not None:
-            line = {**item, "skip_reason": result.skip, "selected_by": selected_by,
-                    **({"annotator": self.annotator} if self.annotator else {})}
-            append_lines(self.skipped, [line], self.root)
+            from .pool import add_skip
+
+            add_skip(item["id"], result.skip, self.root, selected_by=selected_by, annotator=self.annotator or "")
             return lambda: remove_lines(self.skipped, [item["id"]], self.root)
         rec = record_from(item, result, selected_by, self.annotator)
         append_records(self.dataset, [rec], self.root)
@@ -412,11 +413,12 @@ class LabelSession:
     """One labelling session: feeds keys to the form of the sentence on screen, saves, undoes, quits."""
 
     def __init__(self, items: list[Item], sink: Sink, actors: dict[str, Actor], order: Order | None = None,
-                 context: dict[tuple[str, int], str] | None = None, clock: Callable[[], float] = time.monotonic,
+                 context: Context | None = None, clock: Callable[[], float] = time.monotonic,
                  on_saved: Callable[[int], None] | None = None):
         self.items, self.sink, self.actors = items, sink, actors
         self.order = order or PoolOrder()
-        self.context = context_index(items) if context is None else context
+        self.context: Context = context or (lambda item: (None, None))
+        self.around: tuple[str | None, str | None] = (None, None)
         self.clock, self.on_saved = clock, on_saved
         self.done, self.texts = sink.done()
         self.norm = {it["id"]: normalise_text(it["text"]) for it in items}
@@ -426,6 +428,7 @@ class LabelSession:
         self.form: AnswerForm | None = None
         self.selected_by = ""
         self.finished = False
+        self.nothing_left = "nothing left to label: every sentence is labelled or skipped"
 
     # -- queue --------------------------------------------------------------------------------------
     def remaining(self) -> list[Item]:
@@ -439,12 +442,11 @@ class LabelSession:
                 return
             item, selected_by = self.order.pick(rest)
         self.form, self.selected_by = AnswerForm(item, self.actors), selected_by
+        self.around = self.context(item)
 
     def start(self) -> Screen:
         self._present()
-        if not self.items:
-            return self.screen("the pool is empty: add sentences with `stance-bench pool add FILE`")
-        return self.screen("nothing left to label: every pool sentence is labelled or skipped" if self.finished else "")
+        return self.screen(self.nothing_left if self.finished else "")
 
     # -- keys -----------------------------------------------------------------------------------------
     def key(self, k: str) -> Screen:
@@ -502,24 +504,20 @@ class LabelSession:
 
     # -- screen ---------------------------------------------------------------------------------------
     def progress(self) -> tuple[int, int, float | None]:
-        """(done in this queue, remaining, answers per hour in this session)."""
-        ids = {it["id"] for it in self.items}
-        rest = len(self.remaining())
+        """(answers saved in this session, sentences remaining, answers per hour in this session)."""
         elapsed = self.clock() - self.started
         rate = self.answers * 3600 / elapsed if elapsed > 0 and self.answers else None
-        return len(ids) - rest, rest, rate
+        return self.answers, len(self.remaining()), rate
 
     def screen(self, message: str = "") -> Screen:
         done, rest, rate = self.progress()
-        header = f"{done} done · {rest} remaining · " + (f"{rate:.0f}/h" if rate is not None else "–/h")
+        header = f"{done} done this session · {rest} remaining · " + (f"{rate:.0f}/h" if rate is not None else "–/h")
         if self.form is None:
             return Screen(header=header, message=message, done=True)
         item, form = self.form.item, self.form
         header += f" · {item['id']} · picked by {SELECTED_TEXT.get(self.selected_by.split(':')[0], self.selected_by)}"
         ctx = [(k, str(item[k])) for k in ("speaker", "speaker_country", "date", "title", "source") if item.get(k)]
-        doc, i = item.get("doc_id"), item.get("sent_index")
-        before = self.context.get((doc, i - 1)) if isinstance(i, int) else None
-        after = self.context.get((doc, i + 1)) if isinstance(i, int) else None
+        before, after = self.around
         options, prompt = form.options_and_prompt()
         status = getattr(self.order, "status", lambda: "")()
         return Screen(header=header, context=ctx, before=before, text=item["text"], after=after, spans=form.spans(),
@@ -537,9 +535,11 @@ def dataset_session(labels: str | Path | None = None, dataset: str = "user", ann
     lab = labels_dir(labels)
     if bad := dataset_name_problem(dataset):
         raise LabelError([f"{lab / (dataset + '.jsonl')}: dataset: {bad}"])
+    from .pool import load_pool
+
     actors = load_actors(lab / "actors.toml")
-    items = pool_items(lab)
-    ctx = context_index([*items, *read_jsonl(lab / "pool" / "skipped.jsonl")])
+    items = load_pool(lab)
+    ctx = pool_context(lab)
     sink = DatasetSink(dataset, lab, annotator)
     on_saved = None
     if order == "pool":
@@ -554,6 +554,9 @@ def dataset_session(labels: str | Path | None = None, dataset: str = "user", ann
     else:
         raise ValueError(f"unknown order {order!r}: choose pool, uncertain or random")
     session = LabelSession(items, sink, actors, chooser, ctx, clock, on_saved)
+    pool_file = lab / "pool" / "unlabelled.jsonl"
+    if not pool_file.exists() or not pool_file.read_text(encoding="utf-8").strip():
+        session.nothing_left = "the pool is empty: add sentences with `stance-bench pool add FILE`"
     if order == "uncertain":
         chooser.remaining_items = session.remaining
         chooser.refit(session.remaining())

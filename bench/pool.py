@@ -24,8 +24,8 @@ FILES = ("unlabelled", "skipped")
 REQUIRED: dict[str, type] = {"id": str, "text": str, "source": str, "doc_id": str, "sent_index": int, "license": str}
 OPTIONAL: dict[str, type] = {"date": str, "speaker": str, "speaker_country": str, "title": str, "url": str,
                              "repo": str, "commit": str, "file": str, "note": str, "skip_reason": str,
-                             "selected_by": str}
-CSV_COLUMNS = {"text", "doc", "source", "license", "id", "sent_index"} | (set(OPTIONAL) - {"skip_reason", "selected_by"})
+                             "selected_by": str, "annotator": str}
+CSV_COLUMNS = {"text", "doc", "source", "license", "id", "sent_index"} | (set(OPTIONAL) - {"skip_reason", "selected_by", "annotator"})
 
 
 def pool_dir(labels: str | Path | None = None) -> Path:
@@ -66,7 +66,11 @@ def _read(labels: str | Path | None, name: str) -> list[dict[str, Any]]:
     path = pool_dir(labels) / f"{name}.jsonl"
     if not path.exists():
         return []
-    return [obj for _, obj in iter_jsonl(path)]
+    rows = iter_jsonl(path)
+    problems = [f"{path}:{n}: {fld}: {msg}" for n, obj in rows for fld, msg in check_item(obj)]
+    if problems:  # the labeller and `pool` would otherwise stumble over a half-written item
+        raise LabelError(problems)
+    return [obj for _, obj in rows]
 
 
 def _dump(items: Iterable[dict[str, Any]]) -> str:

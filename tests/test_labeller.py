@@ -166,7 +166,7 @@ def test_help_typed_skip_reason_and_rate(pool):
     t[0] = 1800.0
     for k in answer(items[1], lab):
         screen = s.key(k)
-    assert screen.header.startswith(f"2 done · {len(items) - 2} remaining · 4/h")
+    assert screen.header.startswith(f"2 done this session · {len(items) - 2} remaining · 4/h")
 
 
 def test_an_invalid_pool_item_is_not_saved_and_stays_on_screen(pool):
@@ -193,7 +193,7 @@ def test_empty_or_finished_pool_says_so(pool):
     (lab / "pool" / "unlabelled.jsonl").write_text(json.dumps(items[0]) + "\n")
     res = label(lab, "s1")
     assert res.exit_code == 0 and "nothing left to label" in res.output
-    assert "nothing left to label: every pool sentence" in label(lab, "").output
+    assert "nothing left to label: every sentence is labelled or skipped" in label(lab, "").output
     (lab / "pool" / "unlabelled.jsonl").write_text("")
     assert "the pool is empty: add sentences with `stance-bench pool add FILE`" in label(lab, "").output
 
@@ -213,5 +213,8 @@ def test_a_bad_pool_line_is_named_not_a_traceback(pool):
         fh.write('{"id": "x-2", "text": ""}\n{oops\n')
     res = label(lab, "")
     assert res.exit_code == 1 and "Traceback" not in res.output
-    assert f"{lab / 'pool' / 'unlabelled.jsonl'}:{len(items) + 1}: text: must be a non-empty string" in res.output
-    assert f"unlabelled.jsonl:{len(items) + 2}: record: invalid JSON" in res.output
+    assert f"{lab / 'pool' / 'unlabelled.jsonl'}:{len(items) + 2}: record: invalid JSON" in res.output
+    (lab / "pool" / "unlabelled.jsonl").write_text(json.dumps({**items[0], "text": ""}) + "\n" + json.dumps(items[1]) + "\n")
+    res = label(lab, "")
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"{lab / 'pool' / 'unlabelled.jsonl'}:1: text: must not be empty" in res.output

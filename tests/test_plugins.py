@@ -87,6 +87,9 @@ def test_entry_point_model_trains_evaluates_predicts(lab, tmp_path, monkeypatch,
     r = runner.invoke(app, ["predict", "-m", "ext-lr", "-t", "tension", "-i", str(inp), "-o", str(tmp_path / "out.jsonl"), *common])
     assert r.exit_code == 0, r.output
     assert read(tmp_path / "out.jsonl")[0]["prediction"] in ("low", "medium", "high")
+    r = runner.invoke(app, ["train", "-m", "majority", "-t", "tension", "--jobs", "1", *common])
+    r = runner.invoke(app, ["compare", "ext-lr", "majority", "-t", "tension", *common])
+    assert r.exit_code == 0 and "paired bootstrap" in r.output, r.output
 
 
 def test_plugin_module_and_editing_it_retrains(lab, tmp_path, monkeypatch, clean_registry):

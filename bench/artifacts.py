@@ -17,7 +17,36 @@ CODE_FILES = ("models.py", "features.py", "embeddings.py")
 
 
 class ModelError(RuntimeError):
-    """A model file that is missing, tampered with, or built by other library versions."""
+    """A model file that is missing, tampered with, or built by other library versions.
+
+    `fix` is the stance-bench command (arguments after `stance-bench`) that repairs it; the CLI
+    adds the user's own `--labels`/`--models` folders to it (`fix_command`).
+    """
+
+    def __init__(self, message: str, fix: list[str] | None = None, how: str = "run") -> None:
+        self.message, self.fix, self.how = message, fix, how
+        super().__init__(self.with_folders())
+
+    def with_folders(self, **folders: str | Path | None) -> str:
+        """The message, and the fix run on the given folders (`labels=`, `models=`)."""
+        return self.message + (f"\n{self.how}: {fix_command(self.fix, **folders)}" if self.fix else "")
+
+
+def fix_command(fix: list[str], **folders: str | Path | None) -> str:
+    """`stance-bench ARGS` with `--NAME FOLDER` for each folder given (shell-quoted)."""
+    import shlex
+
+    args = ["stance-bench", *fix]
+    for name, folder in folders.items():
+        if folder is not None:
+            args += [f"--{name}", str(folder)]
+    return shlex.join(args)
+
+
+def _train_fix(path: Path, force: bool = False, manifest: dict[str, Any] | None = None) -> list[str]:
+    m = manifest or {}
+    name, task, split = m.get("model", path.stem), m.get("task", path.parent.name), m.get("split", path.parent.parent.name)
+    return ["train", "-m", str(name), "-t", str(task), "-s", str(split), *(["--force"] if force else [])]
 
 
 class UnknownModelError(ModelError):
@@ -84,9 +113,26 @@ def save(estimator: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
+MANIFEST_KEYS = ("model", "task", "split", "sha256", "versions", "data_fingerprint")
+
+
 def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest beside a model file (None if there is none); a broken one raises ModelError naming it."""
     mp = manifest_path(path)
-    return json.loads(mp.read_text()) if mp.exists() else None
+    if not mp.exists():
+        return None
+    try:
+        manifest = json.loads(mp.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ModelError(f"{mp}: manifest: invalid UTF-8", _train_fix(path, force=True), "retrain it") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{mp}: manifest: invalid JSON ({exc.msg.removesuffix(' at')} at line {exc.lineno}, column {exc.colno})",
+                         _train_fix(path, force=True), "retrain it") from None
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{mp}: manifest: must be a JSON object", _train_fix(path, force=True), "retrain it")
+    if missing := [k for k in MANIFEST_KEYS if k not in manifest]:
+        raise ModelError(f"{mp}: {missing[0]}: is missing from the manifest", _train_fix(path, force=True), "retrain it")
+    return manifest
 
 
 def problems(path: Path, manifest: dict[str, Any] | None) -> list[str]:
@@ -109,7 +155,10 @@ def problems_versions(path: Path, manifest: dict[str, Any]) -> list[str]:
 
 def current_manifest(path: Path, data_fingerprint: str, seed: int, grid: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The manifest if the model is intact and was trained on this data, seed, grid and model code."""
-    m = read_manifest(path)
+    try:
+        m = read_manifest(path)
+    except ModelError:  # a broken manifest: the model is retrained and the manifest rewritten
+        return None
     if m is None or problems(path, m) or m.get("data_fingerprint") != data_fingerprint or m.get("seed") != seed:
         return None
     if m.get("code") != code_hash(m.get("model")) or (grid is not None and m.get("grid") != json.loads(json.dumps(grid))):
@@ -131,8 +180,8 @@ def load(path: Path) -> tuple[Any, dict[str, Any]]:
     manifest = read_manifest(path)
     if manifest is None and not path.exists():
         split, task, name = path.parent.parent.name, path.parent.name, path.stem
-        raise ModelError(f"model {name!r} is not trained for the {task} task on the {split} split ({path} does not exist): "
-                         f"run stance-bench train -m {name} -t {task} -s {split}")
+        raise ModelError(f"model {name!r} is not trained for the {task} task on the {split} split ({path} does not exist)",
+                         _train_fix(path))
     data = path.read_bytes() if manifest is not None and path.exists() else None
     if manifest is None or data is None:
         issues = [f"{manifest_path(path)} is missing" if manifest is None else f"{path} is missing"]
@@ -141,9 +190,6 @@ def load(path: Path) -> tuple[Any, dict[str, Any]]:
         if hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
             issues.insert(0, f"{path}: sha256 does not match its manifest (the file was changed after training)")
     if issues:
-        how = "retrain it: stance-bench train"
-        if manifest:
-            how += f" --model {manifest['model']} --task {manifest['task']} --split {manifest['split']} --force"
-        raise ModelError("refusing to load an unverified model:\n  " + "\n  ".join(issues) + f"\n{how}")
+        raise ModelError("refusing to load an unverified model:\n  " + "\n  ".join(issues), _train_fix(path, True, manifest), "retrain it")
     assert manifest is not None and data is not None
     return joblib.load(io.BytesIO(data)), manifest

@@ -66,6 +66,8 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
         from .leaderboard import LeaderboardError
         from .outputs import OutputError
         from .predict import InputError
+        from .schema import RegistryError
+        from .cluster import SchedulerError
         from .store import LabelError
         from .submission import SubmissionError
 
@@ -73,7 +75,10 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
             return fn(*args, **kwargs)
         except (SubmissionError, CardError) as exc:
             _fail(f"{exc}\nnothing was recorded")
-        except (LabelError, ModelError, InputError, ArgumentError, ExportError, LeaderboardError, OutputError) as exc:
+        except ModelError as exc:
+            _fail(exc.with_folders(labels=kwargs.get("labels"), models=kwargs.get("models")))
+        except (LabelError, InputError, ArgumentError, ExportError, LeaderboardError, OutputError, RegistryError,
+                SchedulerError) as exc:
             _fail(str(exc))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             _fail(f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else str(exc))
@@ -162,18 +167,24 @@ def add(text: Annotated[str, typer.Argument(help="the sentence, verbatim")],
         date: Annotated[Optional[str], typer.Option(help="ISO date or year")] = None,
         speaker: Annotated[Optional[str], typer.Option()] = None,
         url: Annotated[Optional[str], typer.Option()] = None,
+        lock_timeout: Annotated[Optional[float], typer.Option(help="seconds to wait while another process writes the labels (default 30, or $STANCE_BENCH_LOCK_TIMEOUT)")] = None,
         labels: LabelsOpt = None) -> None:
     """Add one labelled sentence; the whole store is re-validated and nothing is written on error."""
     from .labelling import ArgumentError, add_sentence
-    from .store import LabelError
+    from .report import rerun_hint
+    from .store import LabelError, fingerprint
+
+    def waiting(lock: Path) -> None:
+        typer.echo(f"waiting for the lock {lock}: another stance-bench process is writing the labels", err=True)
 
     try:
         rec, path = add_sentence(text, tension=tension, doc=doc, source=source, license=license, actors=actor or [],
                                  mentions=mention or [], dataset=dataset, id=id, date=date, speaker=speaker, url=url,
-                                 labels=labels)
+                                 labels=labels, lock_timeout=lock_timeout, on_wait=waiting)
     except (ArgumentError, LabelError) as exc:
-        _fail(f"not added, nothing written:\n{exc}")
+        _fail(f"not added, nothing written: {exc}" if "\n" not in str(exc) else f"not added, nothing written:\n{exc}")
     typer.echo(f"added {rec['id']} to {path} ({len(rec['stances'])} stance(s), tension {rec['tension']})")
+    typer.echo(f"the data fingerprint is now {fingerprint(labels)}: leaderboard results are stale until {rerun_hint(labels)}")
 
 
 @app.command()
@@ -184,6 +195,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
           backend: Annotated[Backend, typer.Option(help="joblib backend for the searches")] = Backend.loky,
           scheduler: Annotated[Optional[str], typer.Option(help="dask scheduler address, tcp://HOST:PORT")] = None,
           workers: Annotated[Optional[int], typer.Option(help="start a local dask cluster of N workers")] = None,
+          connect_timeout: Annotated[float, typer.Option(help="seconds to wait for the dask scheduler")] = 10.0,
           jobs: Annotated[int, typer.Option(help="parallel CV fits with the local backend (-1: all cores)")] = -1,
           labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
     """Train registered models (grouped CV search on the training split) and save them with manifests."""
@@ -213,7 +225,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
                    f"(pip install -e '.[{registry.get(n).extra}]', or make setup-embed)", err=True)
     results = []
     con = _console()
-    with parallel(backend.value, scheduler, workers, jobs) as n_jobs, Progress(console=con, transient=True) as prog:
+    with parallel(backend.value, scheduler, workers, jobs, connect_timeout) as n_jobs, Progress(console=con, transient=True) as prog:
         bar = prog.add_task("training", total=len(todo))
         for n, t, s in todo:
             prog.update(bar, description=escape(f"{n} · {t} · {s}"))

@@ -100,9 +100,8 @@ def predict_test(name: str, task: str, split: str = "document", labels: str | Pa
             return Predictions(name, task, split, ex, cached, None, manifest, 0.0)
     est, manifest = artifacts.load(path)
     if manifest.get("data_fingerprint") != fp:
-        raise artifacts.ModelError(
-            f"{path} was trained on data {manifest.get('data_fingerprint')}, the labels are now {fp}: "
-            f"retrain it: stance-bench train --model {name} --task {task} --split {split}")
+        raise artifacts.ModelError(f"{path} was trained on data {manifest.get('data_fingerprint')}, the labels are now {fp}",
+                                   ["train", "-m", name, "-t", task, "-s", split], "retrain it")
     t0 = time.perf_counter()
     from .predict import Scorer
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .schema import load_actors, suggest_actors
 from .store import append_records, labels_dir
@@ -61,7 +61,10 @@ def make_record(text: str, *, tension: str, doc: str, source: str, license: str,
     return rec
 
 
-def add_sentence(text: str, *, dataset: str = "user", labels: str | Path | None = None, **kwargs: Any) -> tuple[dict[str, Any], Path]:
-    """Validate and append one sentence; on any problem nothing on disk changes."""
+def add_sentence(text: str, *, dataset: str = "user", labels: str | Path | None = None, lock_timeout: float | None = None,
+                 on_wait: Callable[[Path], None] | None = None, **kwargs: Any) -> tuple[dict[str, Any], Path]:
+    """Validate and append one sentence; on any problem nothing on disk changes.
+
+    `on_wait(lock file)` is called if another writer holds the labels lock (see `store.append_records`)."""
     rec = make_record(text, labels=labels, id_prefix=dataset, **kwargs)
-    return rec, append_records(dataset, [rec], labels)
+    return rec, append_records(dataset, [rec], labels, lock_timeout, on_wait)

@@ -110,20 +110,27 @@ def _same_result(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return strip(a) == strip(b)
 
 
+def _slot(r: dict[str, Any]) -> tuple[str, ...]:
+    """What a new record replaces: a model's record of the task and split; a human row of the same data too."""
+    return _key(r) if r["model"] == HUMAN else _key(r)[:3]
+
+
 def upsert(records: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records with `new` in place of any earlier record of the same task, split and model.
+    """Records with `new` in place of any earlier record of the same slot (`_slot`).
 
     Re-evaluating replaces a model's record, whatever data the old one was made on; a model that is
-    not re-run keeps its old record, which stays stale (never ranked) until it is. A re-run that
-    reproduces a record exactly (all but times and commit) keeps the earlier record, so that
-    repeating `make eval` leaves the tracked file unchanged.
+    not re-run keeps its old record, which stays stale (never ranked) until it is. Human-ceiling rows
+    are replaced only by rows of the same data fingerprint: `agreement` on another labels folder
+    adds its rows and leaves the others (stale for that folder). A re-run that reproduces a record
+    exactly (all but times and commit) keeps the earlier record, so that repeating `make eval`
+    leaves the tracked file unchanged.
     """
-    old = {_key(r)[:3]: r for r in records}
+    old = {_slot(r): r for r in records}
     fresh = {}
     for r in new:
-        prev = old.get(_key(r)[:3])
-        fresh[_key(r)[:3]] = prev if prev is not None and _same_result(prev, r) else r
-    return [r for r in records if _key(r)[:3] not in fresh] + list(fresh.values())
+        prev = old.get(_slot(r))
+        fresh[_slot(r)] = prev if prev is not None and _same_result(prev, r) else r
+    return [r for r in records if _slot(r) not in fresh] + list(fresh.values())
 
 
 def _docs(r: dict[str, Any]) -> Any:
@@ -205,14 +212,18 @@ def externals(records: list[dict[str, Any]], task: str, split: str) -> list[dict
                    and not r.get("stale")), key=lambda r: r["model"])
 
 
-def table(records: list[dict[str, Any]], task: str, split: str, markdown: bool = False) -> list[list[str]]:
-    """Rows of one leaderboard table, by rank; the human row (if any) first as the ceiling."""
-    rows = [r for r in records if r["task"] == task and r["split"] == split and not r.get("stale")]
+def table(records: list[dict[str, Any]], task: str, split: str, markdown: bool = False,
+          data: str | None = None) -> list[list[str]]:
+    """Rows of one leaderboard table, by rank; the human row (if any) first as the ceiling.
+
+    With `data`, the stale table of that data fingerprint: not ranked, by macro-F1."""
+    rows = [r for r in records if r["task"] == task and r["split"] == split
+            and (r["data_fingerprint"] == data if data is not None else not r.get("stale"))]
     ranked = sorted((r for r in rows if r["model"] != HUMAN), key=lambda r: (r.get("rank", 99), -r["metrics"]["macro_f1"]["value"], r["model"]))
     out = []
     for r in [x for x in rows if x["model"] == HUMAN] + ranked:
         name = display_name(r, markdown)
-        rank = "–" if r["model"] == HUMAN else str(r.get("rank", "?"))
+        rank = "–" if r["model"] == HUMAN else str(r.get("rank", "–" if data is not None else "?"))
         out.append([rank, name, *(_fmt(r["metrics"].get(c)) for c in COLUMNS[task]), _p(r), str(r["n_test"])])
     return out
 

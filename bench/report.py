@@ -122,28 +122,46 @@ def print_leaderboard(tasks: Sequence[str], splits: Sequence[str] | None, labels
     from .splits import SPLITS
 
     mod = models_dir(models)
-    records = lb.rerank(lb.load(lb.path_jsonl(mod)), fingerprint(labels))
+    fp = fingerprint(labels)
+    records = lb.rerank(lb.load(lb.path_jsonl(mod)), fp)
     if not records:
-        con.print(f"no results yet in {lb.path_jsonl(mod)}: run `make eval`")
+        con.print(f"no results yet in {lb.path_jsonl(mod)}: run {rerun_hint(labels, models)}")
         return
-    con.print(f"data fingerprint {fingerprint(labels)}")
-    for task in tasks:
-        for split in splits or SPLITS:
-            rows = lb.table(records, task, split)
-            if not rows:
-                continue
-            t = Table(title=f"leaderboard · {task} · {split} split")
-            for c in ("rank", "model", *lb.COLUMNS[task], "p vs leader", "n"):
-                t.add_column(c)
-            for r in rows:
-                t.add_row(*r)
-            con.print(t)
-            for r in lb.externals(records, task, split):
-                con.print(Text(f"{lb.EXTERNAL_MARK} {r['model']} (external): {lb.card_line(r)}"))
-    stale = [r for r in records if r.get("stale")]
-    if stale:
-        con.print(f"{len(stale)} stale record(s) from other data fingerprints are not ranked: re-run `make eval` "
-                  "(external rows: run `stance-bench score` again on their file)")
+    con.print(f"data fingerprint {fp}")
+    newest: dict[str, str] = {}
+    for r in records:
+        if r.get("stale"):
+            newest[r["data_fingerprint"]] = max(newest.get(r["data_fingerprint"], ""), r.get("evaluated_at") or "")
+    stale_fps = sorted(newest, key=lambda f: newest[f], reverse=True)
+    for data in [None, *stale_fps]:
+        for task in tasks:
+            for split in splits or SPLITS:
+                rows = lb.table(records, task, split, data=data)
+                if not rows:
+                    continue
+                title = (f"leaderboard · {task} · {split} split" if data is None else
+                         f"STALE · {task} · {split} split · data {data} (the labels are now {fp}; not ranked)")
+                t = Table(title=title, title_style=None if data is None else "bold yellow")
+                for c in ("rank" if data is None else "stale", "model", *lb.COLUMNS[task], "p vs leader", "n"):
+                    t.add_column(c)
+                for r in rows:
+                    t.add_row(*r)
+                con.print(t)
+                for r in lb.externals(records, task, split) if data is None else []:
+                    con.print(Text(f"{lb.EXTERNAL_MARK} {r['model']} (external): {lb.card_line(r)}"))
+    if stale_fps:
+        n = sum(1 for r in records if r.get("stale"))
+        con.print(f"{n} stale record(s) made on other data ({', '.join(stale_fps)}) are shown apart and not ranked: "
+                  f"re-run {rerun_hint(labels, models)} (external rows: run `stance-bench score` again on their file)")
+
+
+def rerun_hint(labels: str | Path | None = None, models: str | Path | None = None) -> str:
+    """How to bring the leaderboard up to date, on the user's own folders when they gave any."""
+    from .artifacts import fix_command
+
+    if labels is None and models is None:
+        return "`make eval`"
+    return f"`{fix_command(['train'], labels=labels, models=models)}` and `{fix_command(['eval'], labels=labels, models=models)}`"
 
 
 def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: str | Path | None,

@@ -116,16 +116,49 @@ class Actor:
     aliases: tuple[str, ...] = field(default_factory=tuple)
 
 
+class RegistryError(ValueError):
+    """A broken actor registry (`actors.toml`), reported as `FILE:LINE: ACTOR.field: problem`."""
+
+
+def _registry_line(text: str, key: str) -> int | None:
+    """The line that opens `[key]` (or sets `key = ...`) in the registry's TOML text."""
+    name = re.escape(key)
+    pat = re.compile(rf'^\s*(\[\s*(?:{name}|"{name}"|\'{name}\')\s*\]|(?:{name}|"{name}"|\'{name}\')\s*=)', re.M)
+    m = pat.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
 def load_actors(path: Path) -> dict[str, Actor]:
-    """Read the actor registry (TOML, one table per canonical id)."""
-    with open(path, "rb") as fh:
-        raw = tomllib.load(fh)
+    """Read the actor registry (TOML, one table per canonical id); RegistryError names file, line and actor."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+        raw = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path}: registry: invalid UTF-8 (byte {exc.start + 1})") from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
+        where = f"{path}:{m.group(1)}" if m else str(path)
+        detail = msg[:m.start()] + f" (column {m.group(2)})" if m else msg
+        raise RegistryError(f"{where}: registry: TOML syntax error: {detail}") from None
     actors: dict[str, Actor] = {}
     for key, val in raw.items():
-        kind = val.get("kind")
+        line = _registry_line(text, key)
+        where = f"{path}:{line}" if line else str(path)
+        if not isinstance(val, dict):
+            raise RegistryError(f"{where}: {key}: must be a table ([{key}] with name, kind, bloc, aliases)")
+        name, kind, bloc, aliases = val.get("name"), val.get("kind"), val.get("bloc", "other"), val.get("aliases", [])
+        if name is None:
+            raise RegistryError(f"{where}: {key}.name: is missing")
+        if not isinstance(name, str) or not name.strip():
+            raise RegistryError(f"{where}: {key}.name: must be a non-empty string")
         if kind not in ACTOR_KINDS:
-            raise ValueError(f"{path}: actor {key}: kind must be one of {ACTOR_KINDS}, got {kind!r}")
-        actors[key] = Actor(key, val["name"], kind, val.get("bloc", "other"), tuple(val.get("aliases", ())))
+            raise RegistryError(f"{where}: {key}.kind: {kind!r} is not one of {', '.join(ACTOR_KINDS)}")
+        if not isinstance(bloc, str):
+            raise RegistryError(f"{where}: {key}.bloc: must be a string")
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+            raise RegistryError(f"{where}: {key}.aliases: must be a list of non-empty strings")
+        actors[key] = Actor(key, name, kind, bloc, tuple(aliases))
     return actors
 
 

@@ -5,13 +5,14 @@ atomically, so a rejected write leaves every file on disk exactly as it was.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from . import jsonl
 from .schema import DATASET_NAME, Actor, check_record, dataset_name_problem, load_actors, normalise_text
@@ -198,19 +199,50 @@ def write_locked(path: Path, content: str) -> None:
     atomic_write(path, content)
 
 
-def _lock(root: Path):
-    from filelock import FileLock
-
-    return FileLock(str(root / ".labels.lock"), timeout=30)
+LOCK_TIMEOUT = 30.0
+"""Seconds a writer waits for the labels lock ($STANCE_BENCH_LOCK_TIMEOUT overrides it)."""
 
 
-def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | None = None) -> Path:
-    """Append records to `labels/DATASET.jsonl` if, and only if, the whole store stays valid."""
+class LockError(LabelError):
+    """The labels lock stayed held by another process for the whole timeout."""
+
+
+@contextlib.contextmanager
+def _lock(root: Path, timeout: float | None = None, on_wait: Callable[[Path], None] | None = None) -> Iterator[None]:
+    """Hold the labels lock. If another writer holds it, `on_wait(lock file)` is called at once and the
+    wait is at most `timeout` seconds, then LockError; nothing has been written by then."""
+    from filelock import FileLock, Timeout
+
+    if timeout is None:
+        timeout = float(os.environ.get("STANCE_BENCH_LOCK_TIMEOUT") or LOCK_TIMEOUT)
+    path = root / ".labels.lock"
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        if on_wait is not None:
+            on_wait(path)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise LockError([f"{path}: lock: another stance-bench process held it for {timeout:g} s; gave up, nothing written "
+                             "(try again when it has finished)"]) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | None = None,
+                   lock_timeout: float | None = None, on_wait: Callable[[Path], None] | None = None) -> Path:
+    """Append records to `labels/DATASET.jsonl` if, and only if, the whole store stays valid.
+
+    `lock_timeout` and `on_wait` are those of the labels lock (another writer may hold it)."""
     root = labels_dir(root)
     if bad := dataset_name_problem(dataset):
         raise LabelError([f"{root}: dataset: {bad}"])
     path = root / f"{dataset}.jsonl"
-    with _lock(root):
+    with _lock(root, lock_timeout, on_wait):
         try:
             old = path.read_text(encoding="utf-8") if path.exists() else ""
         except UnicodeDecodeError:

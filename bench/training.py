@@ -33,13 +33,17 @@ class TrainResult:
     skipped: bool = False
 
 
+CONNECT_TIMEOUT = 10.0
+
+
 @contextlib.contextmanager
 def parallel(backend: str = "loky", scheduler: str | None = None, workers: int | None = None,
-             jobs: int = 1) -> Iterator[int]:
+             jobs: int = 1, connect_timeout: float = CONNECT_TIMEOUT) -> Iterator[int]:
     """A joblib backend for the searches; yields the n_jobs to use.
 
-    `dask` sends work to an existing cluster (`scheduler="tcp://HOST:PORT"`) or to a local one of
-    `workers` processes on loopback. Dask is the optional extra `distributed`.
+    `dask` sends work to an existing cluster (`scheduler="tcp://HOST:PORT"`, reached within
+    `connect_timeout` seconds or SchedulerError) or to a local one of `workers` processes on
+    loopback. Dask is the optional extra `distributed`.
     """
     if backend != "dask":
         yield jobs
@@ -52,7 +56,9 @@ def parallel(backend: str = "loky", scheduler: str | None = None, workers: int |
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        from .cluster import connect
+
+        client = connect(scheduler, connect_timeout)
     else:
         cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, host="127.0.0.1",
                                dashboard_address=None, processes=True)

@@ -95,3 +95,30 @@ def test_unreadable_annotation_lines_are_one_line_each(tmp_path: Path, bad: byte
     assert res.exit_code == 1 and res.output.strip() == res.output.strip().splitlines()[0], res.output
     assert res.output.startswith(f"{second}:2: {message}"), res.output
     assert not (tmp_path / "models").exists()
+
+
+def test_agreement_on_other_data_keeps_the_human_rows_of_this_data(labels: Path, tmp_path: Path) -> None:
+    """Human rows are replaced per data fingerprint: another labels folder adds its own (#12 item 6)."""
+    from typer.testing import CliRunner
+
+    from bench import leaderboard as lb
+    from bench.cli import app
+    from bench.store import fingerprint
+
+    from .conftest import small_labels
+
+    other = small_labels(tmp_path / "other", docs_per_dataset=5)
+    for folder in (labels, other):
+        rows = [{"id": r.id, "tension": r["tension"], "stances": r["stances"]} for r in load_records(folder)[:8]]
+        write(folder / "agreement" / "first.jsonl", rows)
+        write(folder / "agreement" / "second.jsonl", rows)
+    models = tmp_path / "models"
+    runner = CliRunner()
+    for folder in (labels, other, labels):
+        res = runner.invoke(app, ["agreement", "--labels", str(folder), "--models", str(models)])
+        assert res.exit_code == 0, res.output
+    humans = [r for r in lb.load(lb.path_jsonl(models)) if r["model"] == "human"]
+    assert sorted((r["task"], r["data_fingerprint"]) for r in humans) == sorted(
+        (t, f) for t in ("stance", "tension") for f in (fingerprint(labels), fingerprint(other)))
+    res = runner.invoke(app, ["leaderboard", "--labels", str(labels), "--models", str(models)])
+    assert "human (ceiling)" in res.output and f"data {fingerprint(other)}" in res.output

@@ -275,3 +275,79 @@ def test_predict_wrong_way_messages(trained: tuple[Path, Path], tmp_path: Path) 
 def test_leaderboard_help_says_all_splits() -> None:
     res = runner.invoke(app, ["leaderboard", "--help"])
     assert res.exit_code == 0 and "default all three" in res.output and "default document" not in res.output
+
+
+def test_broken_manifest_is_one_line(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    lab, trained_models = trained
+    mod = tmp_path / "models"
+    shutil.copytree(trained_models, mod)
+    manifest = mod / "document" / "stance" / "majority.json"
+    common = ["--labels", str(lab), "--models", str(mod)]
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"text": "NATO met Russia.", "actor": "RUS"}) + "\n")
+    for content, problem in (('{"sha256": "ab', "invalid JSON"), ('{"sha256": "ab"}', "is missing"), ("[1]", "must be a JSON object")):
+        manifest.write_text(content)
+        before = tree(tmp_path)
+        for args in (["eval", "-m", "majority", "-t", "stance", *common],
+                     ["predict", "-m", "majority", "-t", "stance", "-i", str(inp), "-o", str(tmp_path / "out.jsonl"), *common],
+                     ["export-model", "majority", "-t", "stance", "--models", str(mod)]):
+            one_line(runner.invoke(app, args), f"{manifest}: ", problem, "stance-bench train")
+        assert tree(tmp_path) == before
+
+
+def test_bad_actor_registry_names_file_line_and_actor(labels: Path) -> None:
+    registry = labels / "actors.toml"
+    text = registry.read_text()
+    cases = [(text + '\n[ZZZ\nname = "Zed"\n', f"{registry}:{text.count(chr(10)) + 2}: "),
+             (text + '\n[ZZZ]\nkind = "state"\n', "ZZZ.name: is missing"),
+             (text + '\n[ZZZ]\nname = "Zed"\nkind = "planet"\n', "ZZZ.kind: 'planet' is not one of state, organisation, group"),
+             ('ZZZ = 3\n' + text, f"{registry}:1: ZZZ: must be a table")]
+    for content, message in cases:
+        registry.write_text(content)
+        before = snapshot(labels)
+        for args in (["validate"], ["stats"], ["add", "Russia warned.", "--tension", "low", "--doc", "d", "--source", "s", "--license", "l"]):
+            one_line(runner.invoke(app, [*args, "--labels", str(labels)]), str(registry), message)
+        assert snapshot(labels) == before
+
+
+def test_add_says_it_waits_for_a_held_lock_then_gives_up_in_one_line(labels: Path) -> None:
+    import fcntl
+
+    lock = labels / ".labels.lock"
+    before = snapshot(labels)
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        res = runner.invoke(app, ["add", "Russia warned NATO.", "--tension", "low", "--doc", "d", "--source", "s",
+                                  "--license", "l", "--lock-timeout", "0.1", "--labels", str(labels)])
+    one_line(res, f"waiting for the lock {lock}", "gave up", str(lock))
+    assert res.output.index("waiting") < res.output.index("gave up")
+    assert snapshot(labels) == before
+
+
+def test_fix_hints_keep_the_users_folders(labels: Path, tmp_path: Path) -> None:
+    models = tmp_path / "my models"
+    common = ["--labels", str(labels), "--models", str(models)]
+    res = runner.invoke(app, ["eval", "-m", "majority", "-t", "tension", *common])
+    one_line(res, "stance-bench train", f"--models '{models}'", f"--labels {labels}")
+    assert runner.invoke(app, ["train", "-m", "majority", "-t", "tension", *common]).exit_code == 0
+    runner.invoke(app, ["add", "Russia warned NATO.", "--tension", "low", "--doc", "d", "--source", "s", "--license", "l",
+                        "--labels", str(labels)])
+    res = runner.invoke(app, ["eval", "-m", "majority", "-t", "tension", *common])
+    one_line(res, "trained on data", "stance-bench train", f"--models '{models}'", f"--labels {labels}")
+
+
+def test_after_add_the_leaderboard_shows_the_stale_tables_with_their_fingerprint(labels: Path, tmp_path: Path) -> None:
+    from bench.store import fingerprint
+
+    common = ["--labels", str(labels), "--models", str(tmp_path / "models")]
+    for cmd in (["train", "-m", "majority", "-t", "tension", *common], ["eval", "-m", "majority", "-t", "tension", "--no-plots", *common]):
+        assert runner.invoke(app, cmd).exit_code == 0
+    old = fingerprint(labels)
+    res = runner.invoke(app, ["add", "Russia warned NATO.", "--tension", "low", "--doc", "d", "--source", "s", "--license", "l",
+                              "--labels", str(labels)])
+    assert res.exit_code == 0 and f"now {fingerprint(labels)}" in res.output and "stale until" in res.output
+    assert f"stance-bench eval --labels {labels}" in res.output
+    res = runner.invoke(app, ["leaderboard", *common])
+    assert res.exit_code == 0, res.output
+    assert f"STALE · tension · document split · data {old}" in res.output and "majority (floor)" in res.output
+    assert "1 stale record(s)" in res.output and f"stance-bench eval --labels {labels} --models" in res.output

@@ -25,3 +25,22 @@ def test_dask_search_on_two_loopback_workers_matches_in_process(labels: Path) ->
         assert client.scheduler.address.startswith("tcp://127.0.0.1")
         _, dask_params, dask_score = search("tfidf-cnb", "tension", ex.X, ex.y, ex.groups, seed=0, n_jobs=n_jobs)
     assert dask_params == local_params and dask_score == pytest.approx(local_score)
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_the_address() -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+    from bench.cluster import SchedulerError
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    with pytest.raises(SchedulerError, match=address):
+        with parallel("dask", scheduler=address, connect_timeout=0.5):
+            pass
+    res = CliRunner().invoke(app, ["train", "-m", "majority", "--backend", "dask", "--scheduler", address, "--connect-timeout", "0.5"])
+    assert res.exit_code == 1 and address in res.output and "Traceback" not in res.output
+    assert res.exc_info is None or res.exc_info[0] is SystemExit

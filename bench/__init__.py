@@ -19,7 +19,7 @@ __all__ = [
     "assign", "doc_side", "add_sentence", "load_dataset", "export", "train", "evaluate", "predict_file",
     "agreement", "summary", "register", "REGISTRY", "label_session", "second_session", "AdjudicationSession",
     "load_plugin", "ModelSpec",
-    "import_records", "add_to_pool", "load_pool", "pool_counts",
+    "import_records", "add_to_pool", "load_pool", "pool_counts", "postures",
     "test_inputs", "score_predictions", "load_card", "record_results", "evaluate_and_record",
 ]
 
@@ -35,7 +35,7 @@ def __getattr__(name: str) -> Any:
         "label_session": ("labeller", "dataset_session"), "second_session": ("adjudication", "second_session"),
         "AdjudicationSession": ("adjudication", "AdjudicationSession"),
         "import_records": ("importing", "import_records"), "add_to_pool": ("pool", "add_to_pool"),
-        "load_pool": ("pool", "load_pool"), "pool_counts": ("pool", "pool_counts"),
+        "load_pool": ("pool", "load_pool"), "pool_counts": ("pool", "pool_counts"), "postures": ("postures", "postures"),
         "test_inputs": ("submission", "test_inputs"), "score_predictions": ("submission", "score_predictions"),
         "load_card": ("cards", "load_card"), "record_results": ("recording", "record_results"),
         "evaluate_and_record": ("recording", "evaluate_and_record"),

@@ -566,6 +566,62 @@ def pool_add(file: Annotated[Path, typer.Argument(help="JSONL or CSV of sentence
         con.print(f"  {d}: {k}")
 
 
+class Period(str, Enum):
+    decade = "decade"
+    year = "year"
+
+
+@app.command()
+@_user_errors
+def postures(predictions: Annotated[Optional[Path], typer.Option("--predictions", "-p", help="`stance-bench annotate` output (default: the gold labels)")] = None,
+             by: Annotated[Period, typer.Option("--by", help="period: decade (1990s) or year")] = Period.decade,
+             actor: Annotated[Optional[list[str]], typer.Option("--actor", "-a", help="actor id(s) to keep, repeatable (default: all; the top ones in the table and figures)")] = None,
+             out: Annotated[Optional[Path], typer.Option("--out", "-o", help="folder for postures.csv, tension.csv and the PNGs")] = None,
+             min_n: Annotated[int, typer.Option("--min-n", help="stances a cell needs to be estimated; below, it shows as too few")] = 10,
+             model: Annotated[Optional[str], typer.Option("--model", "-m", help="trained stance model: draw gold vs predicted postures on the test side")] = None,
+             split: Annotated[Split, typer.Option(help="split whose test side the gold-vs-predicted figure uses")] = Split.document,
+             top: Annotated[int, typer.Option(help="how many actors (by stances) the table and heatmap show")] = 15,
+             labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Postures over time: per actor and period, n, stance shares and the posture index with a 95% interval.
+
+    Posture index = share deterrence-seeking minus share pro-cooperation (-1..1); the interval resamples
+    documents. Also the tension index per period and source. With --out: CSVs and PNGs (heatmap, lines
+    for the main actors, tension by source, and gold vs predicted with --predictions or --model).
+    """
+    from rich.table import Table
+
+    from .postures import postures as run
+
+    res = run(predictions, by.value, actor, out, min_n, labels, models, model, split.value, top)
+    con = _console()
+    cells = {(r["actor"], r["period"]): r for r in res.postures}
+    periods = [p for p in res.periods if any((a, p) in cells for a in res.actors)]
+    t = Table(title=f"posture index by {by.value} ({res.basis}): index [95% interval] n; "
+                    f"cells with n < {min_n} are too few to estimate")
+    t.add_column("actor")
+    for p in periods:
+        t.add_column(p, justify="right")
+    for a in res.actors:
+        t.add_row(a, *("" if (a, p) not in cells else f"n={cells[a, p]['n']} too few" if cells[a, p]["index"] is None
+                               else f"{cells[a, p]['index']:+.2f} [{cells[a, p]['ci_low']:+.2f},{cells[a, p]['ci_high']:+.2f}] n={cells[a, p]['n']}"
+                               for p in periods))
+    con.print(t)
+    t = Table(title=f"tension index by source and {by.value} (low 0, medium 0.5, high 1): mean [95% interval] n")
+    t.add_column("source")
+    tp = [p for p in res.periods if any(r["period"] == p for r in res.tension)]
+    for p in tp:
+        t.add_column(p, justify="right")
+    tcells = {(r["source"], r["period"]): r for r in res.tension}
+    for src in dict.fromkeys(r["source"] for r in res.tension):
+        t.add_row(src, *("" if (src, p) not in tcells else f"n={tcells[src, p]['n']} too few" if tcells[src, p]["index"] is None
+                                 else f"{tcells[src, p]['index']:.2f} [{tcells[src, p]['ci_low']:.2f},{tcells[src, p]['ci_high']:.2f}] n={tcells[src, p]['n']}"
+                                 for p in tp))
+    con.print(t)
+    con.print(f"{res.sentences} sentences, {res.undated} undated (left out)")
+    for f in res.files:
+        con.print(f"wrote {str(f)}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -419,16 +419,22 @@ def _render(screen, con) -> None:  # noqa: ANN001
 
 def _key_loop(session, con) -> None:  # noqa: ANN001
     """Read single keys (typer.getchar, click's) into a session until it is done; end of input or Ctrl-C quits."""
+    import sys
+
     screen = session.start()
     while True:
         _render(screen, con)
         if screen.done:
             return
-        try:
-            key = typer.getchar()
+        try:  # single keys from a terminal; from a pipe or a script, one character at a time
+            key = typer.getchar() if sys.stdin.isatty() else sys.stdin.read(1)
         except (KeyboardInterrupt, EOFError):
             key = ""
-        screen = session.quit() if key in ("", "\x03", "\x04") else session.key(key)
+        # keys typed fast or pasted arrive together: one at a time, except an escape sequence (arrow keys)
+        for k in [key] if key == "" or key[:2] in ("\x1b[", "\x1bO") else list(key):
+            screen = session.quit() if k in ("", "\x03", "\x04") else session.key(k)
+            if screen.done:
+                break
 
 
 @app.command()

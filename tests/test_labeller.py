@@ -218,3 +218,36 @@ def test_a_bad_pool_line_is_named_not_a_traceback(pool):
     res = label(lab, "")
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert f"{lab / 'pool' / 'unlabelled.jsonl'}:1: text: must not be empty" in res.output
+
+
+def test_single_keys_from_a_real_terminal(pool):
+    """The same loop in a pseudo-terminal: raw single keys (Enter is \\r), Esc, skip, undo, quit."""
+    import os
+    import pty
+    import select
+    import sys
+
+    lab, items = pool
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child process
+        os.execv(sys.executable, [sys.executable, "-c", "from bench.cli import main; main()", "label", "--labels", str(lab)])
+    out = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal out
+        while marker not in out:
+            ready, _, _ = select.select([fd], [], [], 120)
+            assert ready, out.decode(errors="replace")[-500:]
+            out += os.read(fd, 65536)
+
+    read_until(b"tension?")
+    os.write(fd, answer(items[0], lab).encode())  # several keys in one read, as when typing fast
+    os.write(fd, b"\x1b[A")  # an arrow key: ignored
+    for k in "\x1b" + "s1" + "u":
+        os.write(fd, k.encode())
+    read_until(b"answer it again")
+    os.write(fd, b"q")
+    read_until(b"quit: 1 answer(s) saved")
+    os.waitpid(pid, 0)
+    assert [r["id"] for r in read(lab / "user.jsonl")] == [items[0]["id"]]
+    assert read(lab / "pool" / "skipped.jsonl") == []

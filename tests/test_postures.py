@@ -110,3 +110,11 @@ def test_bad_input_is_one_line_per_problem(lab: Path, tmp_path: Path) -> None:
     assert f"{bad}:1: tension:" in res.output and f"{bad}:1: actors[0]:" in res.output
     with pytest.raises(LabelError, match="unknown actor 'RUSS'"):
         postures(actors=["RUSS"], labels=lab, plots=False)
+
+
+def test_annotate_output_on_new_text_has_postures_but_no_comparison(lab: Path, tmp_path: Path) -> None:
+    lines = [{**x, "id": f"new-{k}", "doc": f"new-{x['doc']}"} for k, x in enumerate(annotate_lines(lab))]
+    pred = tmp_path / "new.jsonl"
+    pred.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    res = postures(pred, labels=lab, plots=False, n_boot=100)
+    assert res.comparison is None and sum(r["n"] for r in res.postures) == sum(len(x["actors"]) for x in lines if x["date"])

@@ -207,6 +207,11 @@ def add_to_pool(path: str | Path, labels: str | Path | None = None, *, doc: str 
     """
     path = Path(path)
     context = {k: v for k, v in context.items() if v}
+    bad = [("--doc" if k == "doc_id" else f"--{k.replace('_', '-')}", msg) for k, v in {"doc_id": doc, "source": source, "license": license, **context}.items()
+           if v for fld, msg in check_item({"id": "x", "text": "x", "source": "x", "doc_id": "x", "sent_index": 0,
+                                            "license": "x", k: v}) if fld == k]
+    if bad:  # an option fills every row: say so once, not once per row
+        raise LabelError([f"{opt}: {msg}" for opt, msg in bad])
     rows = _rows(path, doc, source, license, context)
     problems: list[str] = []
     pdir = pool_dir(labels)

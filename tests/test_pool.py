@@ -59,6 +59,10 @@ def test_plain_text_needs_source_and_license(labels: Path, tmp_path: Path) -> No
     (tmp_path / "a.txt").write_text("One sentence here. Another one.")
     res = runner.invoke(app, ["pool", "add", str(tmp_path / "a.txt"), "--labels", str(labels)])
     assert res.exit_code == 1 and "needs --source and --license" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["pool", "add", str(tmp_path / "a.txt"), "--source", "s", "--license", "l", "--date", "someday",
+                              "--labels", str(labels)])
+    assert res.exit_code == 1 and res.output.count("--date: 'someday' is not an ISO date") == 1
+    assert not (labels / "pool" / "unlabelled.jsonl").exists()
 
 
 def test_csv_rows_with_one_bad_row_change_nothing(labels: Path, tmp_path: Path) -> None:

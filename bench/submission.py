@@ -76,14 +76,19 @@ def test_inputs(task: str, split: str = "document", labels: str | Path | None = 
                 out: str | Path | None = None) -> list[dict[str, Any]]:
     """The test side of a split without labels, one line per example; written as JSONL to `out` if given."""
     from . import splits
+    from .outputs import output_file
 
     lab = labels_dir(labels)
-    lines = input_lines(splits.select(load_records(lab), split, "test"), task, load_actors(lab / "actors.toml"))
-    if out is not None:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
-    return lines
+
+    def lines() -> list[dict[str, Any]]:
+        return input_lines(splits.select(load_records(lab), split, "test"), task, load_actors(lab / "actors.toml"))
+
+    if out is None:
+        return lines()
+    with output_file(out, "the test inputs") as path:  # checked before any work
+        made = lines()
+        atomic_write(path, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in made))
+    return made
 
 
 @dataclass

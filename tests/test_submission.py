@@ -229,3 +229,8 @@ def test_changed_labels_make_the_external_row_stale_and_score_again_refreshes_it
     rec = next(r for r in lb.load(lb.path_jsonl(mod)) if r["model"] == "hash-guesser")
     assert rec["data_fingerprint"] == fingerprint(lab) != fingerprint(scored["labels"])
     assert kept.read_bytes() == scored["preds"].read_bytes()
+
+
+def test_test_inputs_refuses_a_folder_as_output(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    res = runner.invoke(app, ["test-inputs", "-t", "tension", "-o", str(tmp_path), "--labels", str(trained[0])])
+    assert res.exit_code == 1 and "is a folder" in res.output and "Traceback" not in res.output

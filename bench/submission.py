@@ -279,9 +279,14 @@ def model_predictions(name: str, task: str, split: str, ex: Any, labels: str | P
     if name in names():
         return predict_test(name, task, split, labels, models, ex, reuse=True).y_pred
     keep = external_path(models, name, task, split)
-    if not keep.exists():
-        raise ModelError(f"{name!r} is neither a registered model nor an external row of the {task} task on the "
-                         f"{split} split ({keep} does not exist; score one with: stance-bench score FILE --name {name})")
+    if not NAME.match(name) or not keep.exists():
+        from .models import require
+
+        try:
+            require(name, task)  # raises the registry's own message for an unknown name
+        except ModelError as exc:
+            raise type(exc)(f"{exc}; nor is it an external row of the {task} task on the {split} split "
+                            f"(stance-bench score FILE --name NAME adds one)") from None
     ids = list(ex.X["id"])
     try:
         return read_predictions(keep, task, ids, f" of the {task} task on the {split} split").ordered(ids)

@@ -167,7 +167,7 @@ def test_predict_on_test_inputs_scores_like_eval_and_compare_uses_the_stored_fil
     assert res.exit_code == 0 and "hash-guesser (external): hash-guesser; labels by id hash" in res.output
     assert "p = " in res.output and "records where they disagree" in res.output
     res = runner.invoke(app, ["compare", "nobody", "majority", "-t", "stance", "--labels", str(lab), "--models", str(mod)])
-    assert res.exit_code == 1 and "neither a registered model nor an external row" in res.output
+    assert res.exit_code == 1 and res.output.startswith("unknown model 'nobody'") and "nor is it an external row" in res.output
 
 
 def test_read_predictions_reports_every_problem(tmp_path: Path) -> None:

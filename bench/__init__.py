@@ -21,6 +21,7 @@ __all__ = [
     "load_plugin", "ModelSpec",
     "import_records", "add_to_pool", "load_pool", "pool_counts", "postures",
     "test_inputs", "score_predictions", "load_card", "record_results", "evaluate_and_record",
+    "annotate", "split_sentences", "find_actors",
 ]
 
 
@@ -39,6 +40,7 @@ def __getattr__(name: str) -> Any:
         "test_inputs": ("submission", "test_inputs"), "score_predictions": ("submission", "score_predictions"),
         "load_card": ("cards", "load_card"), "record_results": ("recording", "record_results"),
         "evaluate_and_record": ("recording", "evaluate_and_record"),
+        "annotate": ("annotate", "annotate"), "split_sentences": ("sentences", "split_sentences"), "find_actors": ("gazetteer", "detect"),
     }
     if name in lazy:
         import importlib

@@ -15,6 +15,7 @@ import numpy as np
 from . import jsonl, metrics
 from .schema import STANCES, TENSIONS
 from .store import LabelError, labels_dir, load_records
+from .tasks import encode_set, scored_pairs
 
 FIRST, SECOND = "first.jsonl", "second.jsonl"
 
@@ -116,7 +117,8 @@ def agreement(labels: str | Path | None = None) -> dict[str, Any]:
 def human_records(labels: str | Path | None = None) -> list[dict[str, Any]]:
     """The second annotator scored against adjudicated gold with the models' metrics (the ceiling).
 
-    Tension: every gold sentence of the sample the second annotator labelled. Stance: every gold
+    Tension and actors: every gold sentence of the sample the second annotator labelled (actors:
+    the second annotator's actor set against the gold set). Stance: every gold
     (sentence, actor) pair the second annotator also gave a stance; coverage is recorded.
     """
     import time
@@ -129,13 +131,17 @@ def human_records(labels: str | Path | None = None) -> list[dict[str, Any]]:
     second = read_annotation(lab / "agreement" / SECOND)
     gold = {r.id: r for r in load_records(lab)}
     out = []
-    for task in ("stance", "tension"):
+    for task in ("stance", "tension", "actors"):
         triples: list[tuple[str, str, str]] = []  # (gold, second annotator, document)
         gold_pairs = 0
         for i, ann in sorted(second.items()):
             if i not in gold:
                 continue
             g = gold[i]
+            if task == "actors":  # the actor sets of the sentences the second annotator labelled
+                if "skip" not in ann:
+                    triples.append((encode_set([s["actor"] for s in g["stances"]]), encode_set(list(_stance_map(ann))), g["doc"]))
+                continue
             if task == "tension":
                 if "skip" not in ann:
                     triples.append((g["tension"], ann["tension"], g["doc"]))
@@ -144,7 +150,8 @@ def human_records(labels: str | Path | None = None) -> list[dict[str, Any]]:
             gold_pairs += len(g["stances"])
             triples += [(s["stance"], mine[s["actor"]], g["doc"]) for s in g["stances"] if s["actor"] in mine]
         y_true, y_pred, docs = (list(col) for col in zip(*triples)) if triples else ([], [], [])
-        rep = metrics.report(task, y_true, y_pred, docs)
+        rep = metrics.report(task, *scored_pairs(task, y_true, y_pred, docs))
+        rep["n_test"] = len(y_true)
         out.append({"schema_version": SCHEMA_VERSION, "task": task, "split": "document", "model": "human",
                     "data_fingerprint": fingerprint(lab), "evaluated_on": "agreement sample (labels/agreement/second.jsonl vs gold)",
                     "coverage": (len(triples) / gold_pairs) if task == "stance" and gold_pairs else None,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 VERSIONED = ("scikit-learn", "numpy", "scipy", "joblib")
-CODE_FILES = ("models.py", "features.py", "embeddings.py")
+CODE_FILES = ("models.py", "features.py", "embeddings.py", "actors.py", "gazetteer.py", "tasks.py")
 
 
 class ModelError(RuntimeError):

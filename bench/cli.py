@@ -20,6 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 class Task(str, Enum):
     stance = "stance"
     tension = "tension"
+    actors = "actors"
 
 
 class Split(str, Enum):
@@ -35,7 +36,7 @@ class Backend(str, Enum):
 
 LabelsOpt = Annotated[Optional[Path], typer.Option("--labels", help="labels folder (default: ./labels of the checkout, or $STANCE_BENCH_LABELS)")]
 ModelsOpt = Annotated[Optional[Path], typer.Option("--models", help="models folder (default: ./models, or $STANCE_BENCH_MODELS)")]
-TasksOpt = Annotated[Optional[list[Task]], typer.Option("--task", "-t", help="task(s); default both")]
+TasksOpt = Annotated[Optional[list[Task]], typer.Option("--task", "-t", help="task(s); default all three")]
 SplitsOpt = Annotated[Optional[list[Split]], typer.Option("--split", "-s", help="split(s); default document")]
 ModelNamesOpt = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="model name(s); default all registered")]
 PluginsOpt = Annotated[Optional[list[str]], typer.Option(
@@ -87,7 +88,9 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
 
 
 def _tasks(tasks: Optional[list[Task]]) -> list[str]:
-    return [t.value for t in tasks] if tasks else ["stance", "tension"]
+    from .schema import TASKS
+
+    return [t.value for t in tasks] if tasks else list(TASKS)
 
 
 def _splits(splits: Optional[list[Split]]) -> list[str]:
@@ -292,13 +295,36 @@ def predict(model: Annotated[str, typer.Option("--model", "-m")], task: Annotate
 
 @app.command()
 @_user_errors
+def annotate(input: Annotated[Path, typer.Argument(help="JSONL or CSV with a text column (and optional context: id, doc, date, speaker, speaker_country, title, source), or a plain-text document (any other suffix), split into sentences")],
+             output: Annotated[Path, typer.Option("--output", "-o", help="JSONL to write: one line per sentence")],
+             stance_model: Annotated[Optional[str], typer.Option(help="stance model (default: the leaderboard's leader, else tfidf-lr)")] = None,
+             tension_model: Annotated[Optional[str], typer.Option(help="tension model (default: the leader, else tfidf-lr)")] = None,
+             actors_model: Annotated[Optional[str], typer.Option(help="actors model (default: the leader, else actor-filter)")] = None,
+             split: Annotated[Split, typer.Option(help="the split the models were trained on")] = Split.document,
+             labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
+    """Find the actors taking a stance in raw text, each one's stance and the tension, with probabilities."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from .annotate import annotate as run
+
+    with Progress(SpinnerColumn(), TextColumn("annotated {task.completed} sentences"), console=_console(), transient=True) as prog:
+        bar = prog.add_task("annotate", total=None)
+        res = run(input, output, stance_model, tension_model, actors_model, split.value, labels, models,
+                  progress=lambda n: prog.update(bar, completed=n))
+    m = res["models"]
+    typer.echo(f"wrote {res['sentences']} sentence(s) with {res['actors']} actor stance(s) to {output} "
+               f"(actors: {m['actors']}, stance: {m['stance']}, tension: {m['tension']})")
+
+
+@app.command()
+@_user_errors
 def export(out: Annotated[Path, typer.Argument(help="folder to write parquet files and the dataset card to (new, empty, or an earlier export)")],
            split: Annotated[Split, typer.Option()] = Split.document, labels: LabelsOpt = None) -> None:
     """Write the data as a Hugging Face dataset (parquet + README card) that datasets.load_dataset(DIR) reads."""
     from .hf import export as do_export
 
     path = do_export(out, split.value, labels)
-    typer.echo(f"wrote {path} (configs: stance, tension)")
+    typer.echo(f"wrote {path} (configs: stance, tension, actors)")
 
 
 @app.command("export-model")

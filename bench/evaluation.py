@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from . import artifacts, metrics, splits
 from .features import Examples, examples
 from .schema import labels_for, load_actors
+from .tasks import scored_pairs, spec
 from .store import ROOT, fingerprint, labels_dir, load_records, models_dir
 
 SCHEMA_VERSION = 1
@@ -122,14 +123,15 @@ def scored_record(task: str, split: str, model: str, ex: Examples, y_pred: Seque
     """
     labs = labels_for(task)
     y_pred = list(y_pred)
-    rep = metrics.report(task, ex.y, y_pred, ex.groups, n=n_bootstrap)
+    rep = metrics.report(task, *scored_pairs(task, ex.y, y_pred, ex.groups), n=n_bootstrap)
     rec: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION, "task": task, "split": split, "model": model, "data_fingerprint": fp,
         "versions": artifacts.versions(), "git_commit": git_commit(),
         "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **rep,
-        "per_source": metrics.group_macro_f1(list(ex.X["source"]), ex.y, y_pred, labs),
+        "per_source": metrics.group_macro_f1(list(ex.X["source"]), ex.y, y_pred, labs) if spec(task).per_source else {},
     }
+    rec["n_test"] = len(ex.y)  # examples scored (for actors: sentences, not the pairs of the matrices)
     if task == "stance":
         rec["per_actor"] = metrics.group_macro_f1(list(ex.X["actor"]), ex.y, y_pred, labs, MIN_ACTOR_RECORDS)
     return rec

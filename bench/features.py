@@ -1,4 +1,4 @@
-"""Turning records into model inputs for the two tasks.
+"""Turning records into model inputs for the three tasks (actors: see `bench.actors`).
 
 Stance examples are (sentence, actor) pairs. A model must be able to see which actor it is asked
 about, so each example carries the actor id, its bloc, whether the actor is the unnamed speaker,
@@ -49,6 +49,13 @@ def rows(records: Sequence[Record], task: str, actors: dict[str, Actor]) -> tupl
             out.append({"id": r.id, "text": r["text"], "doc": r["doc"], "source": r.dataset})
             y.append(r["tension"])
             continue
+        if task == "actors":
+            from .actors import actor_row
+            from .tasks import encode_set
+
+            out.append(actor_row(r["text"], r, actors, id=r.id, doc=r["doc"], source=r.dataset))
+            y.append(encode_set([st["actor"] for st in r["stances"]]))
+            continue
         for st in r["stances"]:
             out.append(stance_row(r["text"], st["actor"], st.get("mention"), actors,
                                   id=f"{r.id}::{st['actor']}", doc=r["doc"], source=r.dataset))
@@ -72,9 +79,15 @@ def examples(records: Sequence[Record], task: str, actors: dict[str, Actor]) -> 
     import pandas as pd
 
     data, y = rows(records, task, actors)
-    cols = STANCE_COLUMNS if task == "stance" else TENSION_COLUMNS
+    cols = {"stance": STANCE_COLUMNS, "tension": TENSION_COLUMNS}.get(task) or _actor_columns()
     X = pd.DataFrame(data, columns=list(cols))
     return Examples(X, y, list(X["doc"]))
+
+
+def _actor_columns() -> tuple[str, ...]:
+    from .actors import COLUMNS
+
+    return COLUMNS
 
 
 def find_mention(text: str, actor: str, actors: dict[str, Actor]) -> str | None:
@@ -105,6 +118,10 @@ def frame(inputs: list[dict[str, Any]], task: str, actors: dict[str, Actor]) -> 
 
     if task == "stance":
         data = [stance_row(r["text"], r["actor"], input_mention(r, actors), actors) for r in inputs]
+    elif task == "actors":
+        from .actors import actor_row
+
+        data = [actor_row(r["text"], r, actors) for r in inputs]
     else:
         data = [{"text": r["text"]} for r in inputs]
     return pd.DataFrame(data)

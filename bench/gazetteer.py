@@ -101,9 +101,17 @@ def _cached(key: tuple[Actor, ...]) -> Gazetteer:
     return Gazetteer({a.id: a for a in key})
 
 
+_LAST: list[tuple[Mapping[str, Actor], Gazetteer]] = []
+
+
 def gazetteer(actors: Mapping[str, Actor]) -> Gazetteer:
-    """A compiled gazetteer for a registry, cached (compiling takes a few milliseconds)."""
-    return _cached(tuple(actors.values()))
+    """A compiled gazetteer for a registry, cached: by the registry object itself (the hot path, one
+    lookup per sentence), then by its content."""
+    if _LAST and _LAST[0][0] is actors:
+        return _LAST[0][1]
+    g = _cached(tuple(actors.values()))
+    _LAST[:] = [(actors, g)]
+    return g
 
 
 def detect(text: str, actors: Mapping[str, Actor], speaker_country: str | None = None) -> dict[str, str | None]:

@@ -14,7 +14,7 @@ from . import splits
 from .features import rows
 from .markdown import escape
 from .outputs import output_folder
-from .schema import labels_for, load_actors
+from .schema import TASKS, labels_for, load_actors
 from .store import Record, fingerprint, labels_dir, load_records
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -26,6 +26,8 @@ class ExportError(ValueError):
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+CONTEXT = ("speaker", "speaker_country", "date", "title", "source")
+"""Context fields of the actors config (the task's input besides the sentence)."""
 LICENSES = {
     "un-debates": "CC0-1.0 (UN General Debate Corpus, Harvard Dataverse doi:10.7910/DVN/0TJX8Y)",
     "kremlin": "CC-BY-4.0 (en.kremlin.ru; attribute kremlin.ru and keep each record's url)",
@@ -35,9 +37,13 @@ LICENSES = {
 
 
 def features(task: str) -> Any:
-    from datasets import ClassLabel, Features, Value
+    from datasets import ClassLabel, Features, Sequence, Value
 
     cols = {"id": Value("string"), "text": Value("string")}
+    if task == "actors":
+        return Features({**cols, **{c: Value("string") for c in CONTEXT}, "actors": Sequence(Value("string")),
+                         "doc": Value("string"), "dataset": Value("string"), "url": Value("string"),
+                         "license": Value("string")})
     if task == "stance":
         cols.update({"actor": Value("string"), "bloc": Value("string"), "mention": Value("string")})
     cols.update({"label": ClassLabel(names=list(labels_for(task))), "doc": Value("string"),
@@ -46,7 +52,25 @@ def features(task: str) -> Any:
     return Features(cols)
 
 
+def _actor_table(records: list[Record]) -> dict[str, list[Any]]:
+    """The actors config: the sentence, its context, and the sorted list of actor ids taking a stance."""
+    out: dict[str, list[Any]] = collections.defaultdict(list)
+    for r in records:
+        out["id"].append(r.id)
+        out["text"].append(r["text"])
+        for c in CONTEXT:
+            out[c].append(r.get(c))
+        out["actors"].append(sorted({s["actor"] for s in r["stances"]}))
+        out["doc"].append(r["doc"])
+        out["dataset"].append(r.dataset)
+        out["url"].append(r.get("url"))
+        out["license"].append(r.get("license"))
+    return out
+
+
 def _table(records: list[Record], task: str, actors: dict) -> dict[str, list[Any]]:
+    if task == "actors":
+        return _actor_table(records)
     labels = labels_for(task)
     by_id = {r.id: r for r in records}
     data, y = rows(records, task, actors)
@@ -97,7 +121,7 @@ def export(out: str | Path, split: str = "document", labels: str | Path | None =
     lab = labels_dir(labels)
     fp = fingerprint(lab)
     datasets.disable_progress_bars()
-    dds = {task: load_dataset(task, split, lab) for task in ("stance", "tension")}
+    dds = {task: load_dataset(task, split, lab) for task in TASKS}
     sizes = {task: {side: len(ds) for side, ds in dd.items()} for task, dd in dds.items()}
     records = load_records(lab)
     with output_folder(out):
@@ -130,7 +154,7 @@ def licences(records: list[Record]) -> dict[str, str]:
 def card(sizes: dict[str, dict[str, int]], records: list[Record], split: str, fp: str) -> str:
     per_dataset = collections.Counter(r.dataset for r in records)
     configs = []
-    for i, task in enumerate(("stance", "tension")):
+    for i, task in enumerate(TASKS):
         configs.append(f"- config_name: {task}\n" + ("  default: true\n" if i == 0 else "") +
                        f"  data_files:\n  - split: train\n    path: {task}/train-{fp}.parquet\n"
                        f"  - split: test\n    path: {task}/test-{fp}.parquet")
@@ -145,7 +169,9 @@ def card(sizes: dict[str, dict[str, int]], records: list[Record], split: str, fp
         f"Data fingerprint `{fp}`; split {split} (whole documents stay on one side).", "",
         "## Label maps", "",
         "- stance: " + ", ".join(f"{i} = {n}" for i, n in enumerate(labels_for("stance"))),
-        "- tension: " + ", ".join(f"{i} = {n}" for i, n in enumerate(labels_for("tension"))), "",
+        "- tension: " + ", ".join(f"{i} = {n}" for i, n in enumerate(labels_for("tension"))),
+        "- actors: no label map; `actors` lists the registry ids (labels/actors.toml) of the actors taking a stance "
+        "in the sentence, given its context (`speaker`, `speaker_country`, `date`, `title`, `source`)", "",
         "## Sizes", "", "| task | train | test |", "|---|---|---|",
         *[f"| {t} | {s['train']} | {s['test']} |" for t, s in sizes.items()], "",
         "Sentences per source dataset: " + ", ".join(f"{k} {v}" for k, v in sorted(per_dataset.items())), "",

@@ -14,6 +14,7 @@ from . import jsonl
 from .markdown import escape as md_escape
 from .splits import SPLITS
 from .store import atomic_write
+from .tasks import TASK_SPECS
 
 HUMAN = "human"
 FLOOR = "majority"
@@ -45,9 +46,12 @@ def _record_problem(obj: Any) -> str | None:
     for name, typ in RECORD_FIELDS.items():
         if not isinstance(obj.get(name), typ) or isinstance(obj.get(name), bool):
             return f"{name}: is missing or not a {getattr(typ, '__name__', typ)}"
-    m = obj["metrics"].get("macro_f1")
+    if obj["task"] not in TASK_SPECS:
+        return f"task: {obj['task']!r} is not one of {', '.join(TASK_SPECS)}"
+    primary = TASK_SPECS[obj["task"]].primary
+    m = obj["metrics"].get(primary)
     if not isinstance(m, dict) or not all(isinstance(m.get(k), (int, float)) for k in ("value", "ci_low", "ci_high")):
-        return "metrics: macro_f1 needs numeric value, ci_low and ci_high"
+        return f"metrics: {primary} needs numeric value, ci_low and ci_high"
     if not isinstance(obj["confusion"].get("labels"), list) or not isinstance(obj["doc_confusion"].get("counts"), list):
         return "confusion: needs confusion.labels and doc_confusion.counts lists"
     if where := jsonl.surrogate_field(obj):
@@ -150,10 +154,10 @@ def rerank(records: list[dict[str, Any]], fingerprint: str) -> list[dict[str, An
     for r in records:
         if not r["stale"] and r["model"] != HUMAN:
             groups.setdefault((r["task"], r["split"]), {})[r["model"]] = r
-    for group in groups.values():
+    for (task, _), group in groups.items():
         from . import metrics
 
-        ranked = metrics.rank_models({m: _docs(r) for m, r in group.items()})
+        ranked = metrics.rank_models({m: _docs(r) for m, r in group.items()}, TASK_SPECS[task].primary_metric)
         for m, info in ranked.items():
             group[m].update({"rank": info["rank"], "p_value": info["p_value"], "leader": info["leader"]})
     return records
@@ -186,8 +190,7 @@ def _p(r: dict[str, Any]) -> str:
     return "leader" if r["model"] == r.get("leader") else f"{r['p_value']:.3f}"
 
 
-COLUMNS = {"stance": ("macro_f1", "f_pol", "accuracy", "severe_error_rate"),
-           "tension": ("macro_f1", "accuracy", "mae", "qwk")}
+COLUMNS = {t: s.columns for t, s in TASK_SPECS.items()}
 
 
 def _url(ref: str) -> str:
@@ -216,10 +219,10 @@ def table(records: list[dict[str, Any]], task: str, split: str, markdown: bool =
           data: str | None = None) -> list[list[str]]:
     """Rows of one leaderboard table, by rank; the human row (if any) first as the ceiling.
 
-    With `data`, the stale table of that data fingerprint: not ranked, by macro-F1."""
+    With `data`, the stale table of that data fingerprint: not ranked, by the task's primary metric."""
     rows = [r for r in records if r["task"] == task and r["split"] == split
             and (r["data_fingerprint"] == data if data is not None else not r.get("stale"))]
-    ranked = sorted((r for r in rows if r["model"] != HUMAN), key=lambda r: (r.get("rank", 99), -r["metrics"]["macro_f1"]["value"], r["model"]))
+    ranked = sorted((r for r in rows if r["model"] != HUMAN), key=lambda r: (r.get("rank", 99), -r["metrics"][TASK_SPECS[task].primary]["value"], r["model"]))
     out = []
     for r in [x for x in rows if x["model"] == HUMAN] + ranked:
         name = display_name(r, markdown)
@@ -245,10 +248,11 @@ def render(records: list[dict[str, Any]], fingerprint: str, pictures: set[tuple[
              "paired bootstrap test (over documents, 5%) cannot separate from a rank's leader share its rank; "
              "p is each model's p-value against the overall leader. `human` is the second annotator scored "
              "against adjudicated gold on the agreement sample (not the test split): a ceiling, not ranked. "
-             "Lower is better for severe_error_rate and mae. "
+             "Lower is better for severe_error_rate and mae. The actors task is scored by actor-set F1, precision and recall "
+             "(micro over sentences). "
              f"{EXTERNAL_MARK} marks an external model: predictions made outside this project and scored with "
              "`stance-bench score` (the name links to its reference; its card is listed under the table).", ""]
-    for task in ("stance", "tension"):
+    for task in TASK_SPECS:
         for split in SPLITS:
             rows = table(records, task, split, markdown=True)
             if not rows:
@@ -266,8 +270,10 @@ def render(records: list[dict[str, Any]], fingerprint: str, pictures: set[tuple[
     stale = [r for r in records if r.get("stale")]
     if stale:
         lines += ["## Stale records (other data fingerprint: re-run to rank them)", "",
-                  "| task | split | model | data | macro_f1 |", "|---|---|---|---|---|"]
+                  "| task | split | model | data | primary metric |", "|---|---|---|---|---|"]
         lines += ["| " + " | ".join([*(md_escape(r[k]) for k in ("task", "split")), display_name(r, True),
-                                     md_escape(r["data_fingerprint"]), _fmt(r["metrics"]["macro_f1"])]) + " |" for r in stale]
+                                     md_escape(r["data_fingerprint"]),
+                                     f"{TASK_SPECS[r['task']].primary} {_fmt(r['metrics'].get(TASK_SPECS[r['task']].primary))}"]) + " |"
+                  for r in stale]
         lines.append("")
     return "\n".join(lines)

@@ -98,14 +98,38 @@ def quadratic_kappa_score(C: np.ndarray) -> np.ndarray:
     return np.where(den > 0, 1 - np.divide(num, den, out=np.zeros(den.shape), where=den > 0), 0.0)
 
 
+def set_precision_score(C: np.ndarray) -> np.ndarray:
+    """Actor-set precision, micro over sentences: tp / (tp + fp) from C = [[tp, fn], [fp, *]]."""
+    return precision_per_class(C)[..., 0]
+
+
+def set_recall_score(C: np.ndarray) -> np.ndarray:
+    """Actor-set recall, micro over sentences: tp / (tp + fn)."""
+    return recall_per_class(C)[..., 0]
+
+
+def set_f1_score(C: np.ndarray) -> np.ndarray:
+    """Actor-set F1, micro over sentences: 2 tp / (2 tp + fp + fn)."""
+    return f1_per_class(C)[..., 0]
+
+
 Metric = Callable[[np.ndarray], np.ndarray]
 HEADLINE: dict[str, dict[str, Metric]] = {
+    "actors": {"f1": set_f1_score, "precision": set_precision_score, "recall": set_recall_score},
     "stance": {"macro_f1": macro_f1_score, "accuracy": accuracy_score, "f_pol": f_pol_score,
                "severe_error_rate": severe_error_rate},
     "tension": {"macro_f1": macro_f1_score, "accuracy": accuracy_score, "mae": mean_absolute_error,
                 "qwk": quadratic_kappa_score},
 }
 PRIMARY = "macro_f1"
+PRIMARY_OF: dict[str, str] = {"stance": PRIMARY, "tension": PRIMARY, "actors": "f1"}
+"""Each task's ranking metric (a key of HEADLINE[task])."""
+
+
+def primary(task: str) -> tuple[str, Metric]:
+    """(name, function) of the metric a task's models are ranked by."""
+    name = PRIMARY_OF.get(task, PRIMARY)
+    return name, HEADLINE[task][name]
 LOWER_IS_BETTER = {"severe_error_rate", "mae"}
 
 

@@ -221,3 +221,7 @@ register("hashing-sgd", _hashing_sgd, grid={"clf__alpha": [1e-5, 1e-4, 1e-3]},
          description="HashingVectorizer (no vocabulary) + SGD logistic loss")
 register("minilm-lr", _minilm_lr, grid={"clf__C": [0.3, 1.0, 3.0]}, extra="embed", prepare=_warm_embeddings,
          description="all-MiniLM-L6-v2 sentence embeddings of the marked text (+ actor one-hot) + logistic regression")
+
+from .actors import register_models as _register_actor_models  # noqa: E402  (the actors task's models)
+
+_register_actor_models()

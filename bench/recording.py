@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import leaderboard as lb
+from .tasks import TASK_SPECS
 from .store import fingerprint, labels_dir, models_dir
 
 
@@ -38,7 +39,7 @@ def record_results(records: Sequence[dict[str, Any]], labels: str | Path | None 
     written: list[Path] = []
     if plots:
         for rec in records:
-            if rec["model"] == lb.HUMAN:
+            if rec["model"] == lb.HUMAN or not TASK_SPECS[rec["task"]].confusion_plot:
                 continue
             title = f"{rec['model']} · {rec['task']} · {rec['split']} split · data {rec['data_fingerprint']}"
             written.append(confusion_png(rec["confusion"]["matrix"], rec["confusion"]["labels"], title,
@@ -74,7 +75,7 @@ def forest_plots(records: Sequence[dict[str, Any]], models: str | Path | None, f
     return out
 
 
-def evaluate_and_record(names: Sequence[str], tasks: Sequence[str] = ("stance", "tension"),
+def evaluate_and_record(names: Sequence[str], tasks: Sequence[str] = ("stance", "tension", "actors"),
                         splits: Sequence[str] = ("document",), labels: str | Path | None = None,
                         models: str | Path | None = None, plots: bool = True,
                         on_record: Callable[[dict[str, Any]], None] | None = None) -> tuple[list[dict[str, Any]], list[Path]]:

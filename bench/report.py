@@ -16,6 +16,7 @@ from . import leaderboard as lb
 from .recording import confusion_path
 from .schema import labels_for
 from .store import fingerprint, models_dir
+from .tasks import TASK_SPECS, scored_pairs
 
 
 def console() -> Console:
@@ -74,8 +75,8 @@ def print_result(rec: dict[str, Any], con: Console) -> None:
 
 
 def print_summary(rec: dict[str, Any], con: Console) -> None:
-    m = rec["metrics"]["macro_f1"]
-    con.print(f"{rec['model']} · {rec['task']} · {rec['split']}: macro-F1 {_ci(m)} (n={rec['n_test']})")
+    primary = TASK_SPECS[rec["task"]].primary
+    con.print(f"{rec['model']} · {rec['task']} · {rec['split']}: {primary} {_ci(rec['metrics'][primary])} (n={rec['n_test']})")
 
 
 def print_evaluation(names: Sequence[str], tasks: Sequence[str], splits: Sequence[str], labels: str | Path | None,
@@ -175,9 +176,12 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
     ya = model_predictions(a, task, split, ex, labels, models)
     yb = model_predictions(b, task, split, ex, labels, models)
     labs = labels_for(task)
-    _, DA = metrics.doc_confusions(ex.groups, ex.y, ya, labs)
-    _, DB = metrics.doc_confusions(ex.groups, ex.y, yb, labs)
-    diff, p = metrics.paired_bootstrap_pvalue(DA, DB)
+    primary, score = TASK_SPECS[task].primary, TASK_SPECS[task].primary_metric
+    ga, ya_, da = scored_pairs(task, ex.y, ya, ex.groups)
+    gb, yb_, db = scored_pairs(task, ex.y, yb, ex.groups)
+    _, DA = metrics.doc_confusions(da, ga, ya_, labs)
+    _, DB = metrics.doc_confusions(db, gb, yb_, labs)
+    diff, p = metrics.paired_bootstrap_pvalue(DA, DB, score)
     fa, fb = metrics.f1_per_class(DA.sum(0)), metrics.f1_per_class(DB.sum(0))
     con.rule(f"{a} vs {b} · {task} · {split} split · n={len(ex)}")
     for name in (a, b):
@@ -185,7 +189,7 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
         if card is not None:
             con.print(Text(f"{lb.EXTERNAL_MARK} {name} (external): {summary(card)}"))
     verdict = "significant at 5%" if p < 0.05 else "not significant at 5%: they share a rank"
-    con.print(f"macro-F1 {a} {metrics.macro_f1_score(DA.sum(0)):.3f}, {b} {metrics.macro_f1_score(DB.sum(0)):.3f}; "
+    con.print(f"{primary} {a} {score(DA.sum(0)):.3f}, {b} {score(DB.sum(0)):.3f}; "
               f"difference {diff:+.3f}, paired bootstrap over documents p = {p:.4f} ({verdict})")
     t = Table(title="per-class F1")
     for c in ("class", a, b, "difference"):

@@ -15,7 +15,10 @@ TENSIONS: tuple[str, ...] = ("low", "medium", "high")
 """Tension labels in ordinal order (low < medium < high); the order is the ClassLabel order."""
 STANCES: tuple[str, ...] = ("pro-cooperation", "cautious", "deterrence-seeking")
 """Stance labels, in a fixed order used by every label map, matrix and export."""
-TASKS: tuple[str, ...] = ("stance", "tension")
+ACTOR_SET: tuple[str, ...] = ("present", "absent")
+"""The actors task scored as (sentence, actor) pairs over gold and predicted actors: a gold actor is
+`present`; C[present, present] = tp, C[present, absent] = fn, C[absent, present] = fp."""
+TASKS: tuple[str, ...] = ("stance", "tension", "actors")
 ACTOR_KINDS: tuple[str, ...] = ("state", "organisation", "group")
 
 DATASET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -104,6 +107,8 @@ def labels_for(task: str) -> tuple[str, ...]:
         return STANCES
     if task == "tension":
         return TENSIONS
+    if task == "actors":
+        return ACTOR_SET
     raise ValueError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Iterable, Iterator
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
@@ -27,3 +28,23 @@ def split_sentences(text: str) -> list[str]:
             continue
         out += [s for s in (" ".join(piece.split()) for piece in _segmenter().segment(para)) if s]
     return out
+
+
+def paragraphs(lines: Iterable[str]) -> Iterator[str]:
+    """Paragraphs (blank-line separated) of a stream of lines, one at a time: a long document is
+    never held whole (`annotate`)."""
+    buf: list[str] = []
+    for line in lines:
+        if line.strip():
+            buf.append(line)
+        elif buf:
+            yield "".join(buf)
+            buf = []
+    if buf:
+        yield "".join(buf)
+
+
+def split_stream(lines: Iterable[str]) -> Iterator[str]:
+    """Sentences of a plain-text stream, paragraph by paragraph (the same as `split_sentences`)."""
+    for para in paragraphs(lines):
+        yield from split_sentences(para)

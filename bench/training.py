@@ -15,6 +15,7 @@ from . import artifacts, splits
 from .features import examples
 from .models import get, require
 from .schema import load_actors
+from .tasks import cv_scoring, cv_splitter
 from .store import fingerprint, labels_dir, load_records, models_dir
 
 SEED = 0
@@ -91,23 +92,28 @@ def search(name: str, task: str, X: Any, y: list[str], groups: list[str], seed: 
     if spec.prepare is not None:
         spec.prepare(X, task)
     est = spec.factory(task, seed)
-    if splittable(est, spec.grid):
+    if task != "actors" and splittable(est, spec.grid):
         return grid_search(est, spec.grid, X, y, groups, cv(seed), n_jobs)
-    return plain_search(est, spec.grid, X, y, groups, seed, n_jobs)
+    return plain_search(est, spec.grid, X, y, groups, seed, n_jobs, task)
+
+
+def task_cv(task: str, seed: int = SEED) -> Any:
+    """The task's folds: grouped by document (stratified too, except for the actors task's sets)."""
+    return cv_splitter(task, seed, N_FOLDS, lambda: cv(seed))
 
 
 def plain_search(est: Any, grid: dict[str, list[Any]], X: Any, y: list[str], groups: list[str], seed: int = SEED,
-                 n_jobs: int = 1) -> tuple[Any, dict[str, Any], float | None]:
+                 n_jobs: int = 1, task: str = "stance") -> tuple[Any, dict[str, Any], float | None]:
     """GridSearchCV over the whole estimator (features refitted for every grid point and fold), or
     plain CV without a grid. The fallback for models `bench.search` cannot split, and the reference
     `make perf` times the cached search against."""
     from sklearn.model_selection import GridSearchCV, cross_val_score
 
     if grid:
-        gs = GridSearchCV(est, grid, scoring="f1_macro", cv=cv(seed), n_jobs=n_jobs, refit=True)
+        gs = GridSearchCV(est, grid, scoring=cv_scoring(task), cv=task_cv(task, seed), n_jobs=n_jobs, refit=True)
         gs.fit(X, y, groups=groups)
         return gs.best_estimator_, dict(gs.best_params_), float(gs.best_score_)
-    scores = cross_val_score(est, X, y, groups=groups, cv=cv(seed), scoring="f1_macro", n_jobs=n_jobs)
+    scores = cross_val_score(est, X, y, groups=groups, cv=task_cv(task, seed), scoring=cv_scoring(task), n_jobs=n_jobs)
     est.fit(X, y)
     return est, {}, float(scores.mean())
 

@@ -235,6 +235,9 @@ def score_predictions(path: str | Path, task: str, split: str = "document", name
     from . import splits
     from .evaluation import scored_record, signature
     from .features import examples
+
+    if task not in TASK_FIELDS:  # the actors task takes sets of actors, not one label per line
+        raise SubmissionError([f"task: {task!r} does not take external predictions yet (tasks: {', '.join(TASK_FIELDS)})"])
     from .store import fingerprint
 
     problems = name_problems(name, task, split, models)

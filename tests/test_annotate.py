@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from bench.annotate import annotate, leader
 from bench.cli import app
 from bench.predict import InputError
-from bench.sentences import split, split_stream
+from bench.sentences import split_sentences as split, split_stream
 from bench.training import train
 
 from .conftest import read

@@ -252,7 +252,8 @@ def print_agreement(labels: str | Path | None, models: str | Path | None, record
         humans = human_records(labels)
         record_results(humans, labels, models, plots=True)
         for h in humans:
-            con.print(f"human ceiling · {h['task']}: macro-F1 {_ci(h['metrics']['macro_f1'])} on {h['n_test']} records "
+            primary = TASK_SPECS[h["task"]].primary
+            con.print(f"human ceiling · {h['task']}: {primary} {_ci(h['metrics'][primary])} on {h['n_test']} records "
                       f"(second annotator vs adjudicated gold)" + (f"; coverage {h['coverage']:.2f}" if h.get("coverage") else ""))
         con.print(f"human rows written to {lb.path_jsonl(mod)}")
     return res

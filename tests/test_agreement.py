@@ -119,6 +119,6 @@ def test_agreement_on_other_data_keeps_the_human_rows_of_this_data(labels: Path,
         assert res.exit_code == 0, res.output
     humans = [r for r in lb.load(lb.path_jsonl(models)) if r["model"] == "human"]
     assert sorted((r["task"], r["data_fingerprint"]) for r in humans) == sorted(
-        (t, f) for t in ("stance", "tension") for f in (fingerprint(labels), fingerprint(other)))
+        (t, f) for t in ("stance", "tension", "actors") for f in (fingerprint(labels), fingerprint(other)))
     res = runner.invoke(app, ["leaderboard", "--labels", str(labels), "--models", str(models)])
     assert "human (ceiling)" in res.output and f"data {fingerprint(other)}" in res.output

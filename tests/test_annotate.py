@@ -61,6 +61,9 @@ def test_annotate_a_plain_text_article_end_to_end(models3: tuple[Path, Path], tm
     # every actor reported is one the gazetteer found in that sentence
     found = {("RUS", "Moscow"), ("POL", "Poland"), ("USA", "U.S."), ("RUS", "Russia"), ("NATO", "NATO"), ("EU", "Brussels")}
     assert {(a["actor"], a["mention"]) for o in out for a in o["actors"]} <= found
+    from bench.postures import predicted_sentences  # the output is what `postures --predictions` reads
+
+    assert [s.id for s in predicted_sentences(tmp_path / "out.jsonl")] == [o["id"] for o in out]
 
 
 def test_annotate_jsonl_keeps_id_and_context_and_speaker(models3: tuple[Path, Path], tmp_path: Path) -> None:

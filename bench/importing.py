@@ -13,8 +13,8 @@ from typing import Any
 
 from .labelling import record_id
 from .rows import file_kind, iter_csv, iter_jsonl
-from .schema import OPTIONAL_FIELDS, dataset_name_problem, check_record, load_actors, normalise_text
-from .store import LabelError, _lock, check_store, labels_dir, write_locked
+from .schema import OPTIONAL_FIELDS, check_record, load_actors, normalise_text
+from .store import LabelError, _lock, check_dataset_name, check_store, labels_dir, write_locked
 
 CSV_REQUIRED = {"text", "tension", "doc", "source", "license"}
 CSV_COLUMNS = CSV_REQUIRED | {"stances", "mentions", "id"} | set(OPTIONAL_FIELDS)
@@ -93,8 +93,7 @@ def import_records(path: str | Path, dataset: str, labels: str | Path | None = N
     """
     path, root = Path(path), labels_dir(labels)
     target = root / f"{dataset}.jsonl"
-    if bad := dataset_name_problem(dataset):
-        raise LabelError([f"{root / (ascii(dataset)[1:-1] + '.jsonl')}: dataset: {bad}"])
+    check_dataset_name(dataset, root)
     kind = file_kind(path)
     if kind == "txt":
         raise LabelError([f"{path}: file: import takes labelled JSONL or CSV; plain text goes to `stance-bench pool add`"])

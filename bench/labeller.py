@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from .schema import Actor, STANCES, TENSIONS, dataset_name_problem, load_actors, normalise_text
-from .store import (LabelError, append_lines, append_records, labels_dir, load_records, remove_lines,
-                    remove_records)
+from .schema import Actor, STANCES, TENSIONS, load_actors, normalise_text
+from .store import (LabelError, append_lines, append_records, check_dataset_name, labels_dir, load_records,
+                    remove_lines, remove_records)
 
 TENSION_KEYS = {"l": "low", "m": "medium", "h": "high"}
 STANCE_KEYS = {"p": "pro-cooperation", "c": "cautious", "d": "deterrence-seeking"}
@@ -533,8 +533,7 @@ def dataset_session(labels: str | Path | None = None, dataset: str = "user", ann
     random picks until it is ready (the CLI does this), `wait=True` waits for it (reproducible order).
     """
     lab = labels_dir(labels)
-    if bad := dataset_name_problem(dataset):
-        raise LabelError([f"{lab / (dataset + '.jsonl')}: dataset: {bad}"])
+    check_dataset_name(dataset, lab)
     from .pool import load_pool
 
     actors = load_actors(lab / "actors.toml")

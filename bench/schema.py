@@ -173,7 +173,7 @@ def normalise_text(text: str) -> str:
 
 
 def valid_date(value: str) -> bool:
-    if not _DATE.match(value):
+    if not _DATE.fullmatch(value):
         return False
     try:
         if len(value) == 10:
@@ -186,7 +186,7 @@ def valid_date(value: str) -> bool:
 
 
 def year_of(date: str | None) -> int | None:
-    return int(date[:4]) if date and _DATE.match(date) else None
+    return int(date[:4]) if date and _DATE.fullmatch(date) else None
 
 
 def check_record(obj: Any, actors: dict[str, Actor]) -> list[tuple[str, str]]:

@@ -63,6 +63,12 @@ def jsonl_lines(path: Path) -> list[str]:
     return _read_lines(path)[0]
 
 
+def check_dataset_name(dataset: str, root: Path) -> None:
+    """Raise LabelError (`LABELS: dataset: ...`, one line) unless `dataset` can name `root/DATASET.jsonl`."""
+    if bad := dataset_name_problem(dataset):
+        raise LabelError([f"{root}: dataset: {bad}"])
+
+
 def dataset_files(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*.jsonl") if DATASET_NAME.fullmatch(p.stem))
 
@@ -239,8 +245,7 @@ def append_records(dataset: str, new: list[dict[str, Any]], root: str | Path | N
 
     `lock_timeout` and `on_wait` are those of the labels lock (another writer may hold it)."""
     root = labels_dir(root)
-    if bad := dataset_name_problem(dataset):
-        raise LabelError([f"{root}: dataset: {bad}"])
+    check_dataset_name(dataset, root)
     path = root / f"{dataset}.jsonl"
     with _lock(root, lock_timeout, on_wait):
         try:

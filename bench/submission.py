@@ -25,7 +25,7 @@ from .store import Record, atomic_write, labels_dir, load_records, models_dir
 
 CONTEXT_FIELDS = ("doc", "dataset", "date", "speaker", "speaker_country", "title", "source")
 """Context every input line carries (None where a record does not know it)."""
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 RESERVED = ("human",)
 MAX_BYTES = 100 * 1024 * 1024
 MAX_LINE = 1024 * 1024
@@ -204,7 +204,7 @@ def name_problems(name: str, task: str, split: str, models: str | Path | None) -
     from . import leaderboard as lb
     from .models import names
 
-    if not NAME.match(name or ""):
+    if not NAME.fullmatch(name or ""):
         return [f"name: {name!r} must be 1-64 letters, digits, '.', '_', '+' or '-', starting with a letter or digit"]
     if name in RESERVED or name in names():
         return [f"name: {name!r} is the name of a model of this benchmark: choose another name (e.g. {name + '-ext'!r})"]
@@ -281,6 +281,9 @@ def model_predictions(name: str, task: str, split: str, ex: Any, labels: str | P
 
     if name in names():
         return predict_test(name, task, split, labels, models, ex, reuse=True).y_pred
+    if not NAME.fullmatch(name):
+        raise ModelError(f"{name!r} is neither a registered model nor a possible external row name (1-64 letters, "
+                         "digits, '.', '_', '+' or '-', starting with a letter or digit)")
     keep = external_path(models, name, task, split)
     if not NAME.match(name) or not keep.exists():
         from .models import require

@@ -3,7 +3,9 @@
 Each bad input must be refused with one clear line `FILE:LINE: field: message` (exit code 1 from the
 CLI), with no traceback, and must change nothing on disk (the folder is hashed before and after).
 Encodings are covered: byte-order marks, CRLF line ends, invalid UTF-8, NUL and lone surrogates.
-The last test checks that at least 1,000 bad inputs were tried in the run.
+Targets: label records (`add`, library and command), raw label lines (`validate`), `predict` inputs
+(library and command), leaderboard lines, model names on the command line, `import` rows (JSONL and
+CSV) and prediction files for `score`. The last test checks that at least 1,000 bad inputs were tried.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from click.testing import CliRunner
 from typer.main import get_command
@@ -34,7 +36,8 @@ CLI = get_command(app)
 """The click command, built once: typer's runner rebuilds it on every call, most of a call's time."""
 TRIED: Counter[str] = Counter()
 """Bad inputs tried per target in this run."""
-TARGETS = ("add", "add-cli", "validate-cli", "predict", "predict-cli", "leaderboard", "leaderboard-cli", "model-cli")
+TARGETS = ("add", "add-cli", "validate-cli", "predict", "predict-cli", "leaderboard", "leaderboard-cli", "model-cli",
+           "import", "import-cli", "score", "score-cli")
 POISON = ["\x00", "\ud800", "\udfff", "\udcff", "\x1b", "\x7f", "\x85", "\x0b", "\x1f"]
 """Characters no string field may hold: NUL, lone surrogates, control characters."""
 BAD_UTF8 = [b"\xff", b"\xfe", b"\x80", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xc0\xaf"]
@@ -84,7 +87,7 @@ def tree_hash(*folders: Path) -> str:
     return h.hexdigest()
 
 
-PROBLEM = re.compile(r"^(?P<file>/.+?\.jsonl)(:(?P<line>\d+))?: (?P<field>[^:\s][^:]*): \S.*$")
+PROBLEM = re.compile(r"^(?P<file>/.+?\.(?:jsonl|csv))(:(?P<line>\d+))?: (?P<field>[^:\s][^:]*): \S.*$")
 
 
 def named(message: str, path: Path, line: int | None = None, field: str | None = None) -> bool:
@@ -187,7 +190,7 @@ def apply(change: dict) -> dict:
     return rec
 
 
-@settings(max_examples=300)
+@settings(max_examples=250)
 @given(bad_change())
 def test_fuzz_add_refuses_bad_records(world: World, case: tuple[str, dict]) -> None:
     field, change = case
@@ -289,7 +292,7 @@ def bad_file(draw: st.DrawFn, good_lines: list[bytes]) -> tuple[bytes, int]:
 RECORD_LINES = [json.dumps(good_record(id=f"fz-{i}", text=f"Moscow warned NATO, part {i}.")).encode() for i in range(3)]
 
 
-@settings(max_examples=200)
+@settings(max_examples=150)
 @given(bad_file(RECORD_LINES))
 def test_fuzz_validate_reports_unreadable_label_lines(world: World, case: tuple[bytes, int]) -> None:
     content, line = case
@@ -440,8 +443,175 @@ def test_fuzz_unknown_model_names_are_one_line(world: World, name: str, command:
     res = runner.invoke(CLI, args)
     TRIED["model-cli"] += 1
     lines = cli_failed(res, before, tree_hash(world.labels, world.models, world.work))
-    assert len(lines) == 1 and lines[0].startswith("unknown model ") and lines[0].isprintable(), res.output
+    assert len(lines) == 1 and lines[0].isprintable(), res.output
+    assert lines[0].startswith("unknown model ") or " is neither a registered model " in lines[0], res.output
     assert not out.exists()
+
+
+CSV_HEADER = b"text,tension,stances,mentions,doc,source,license"
+CSV_GOOD = [f'"Imported row {i}: Moscow warned NATO.",medium,RUS=cautious,RUS=Moscow,imp-doc,fuzz,CC0-1.0'.encode() for i in range(2)]
+JSONL_GOOD = [json.dumps({k: v for k, v in good_record(text=f"Imported sentence {i}: Moscow warned NATO.").items() if k != "id"}).encode()
+              for i in range(2)]
+
+
+def csv_row(**cells: str) -> bytes:
+    row = {"text": "Moscow warned NATO, once more.", "tension": "high", "stances": "RUS=cautious", "mentions": "RUS=Moscow",
+           "doc": "imp-doc", "source": "fuzz", "license": "CC0-1.0", **cells}
+    return ",".join('"' + row[k].replace('"', '""') + '"' for k in CSV_HEADER.decode().split(",")).encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def bad_import_file(draw: st.DrawFn) -> tuple[str, bytes, int]:
+    """(suffix, file content, number of the bad line) for `import`: JSONL or CSV, LF or CRLF."""
+    end = draw(st.sampled_from([b"\n", b"\r\n"]))
+    before = draw(st.integers(0, 2))
+    if draw(st.booleans()):
+        if draw(st.booleans()):
+            content, line = draw(bad_file(JSONL_GOOD))
+            return ".jsonl", content, line
+        _, change = draw(bad_change())
+        assume(change.get("__delete__") != "id")  # import derives a missing id
+        bad = json.dumps(apply(change)).encode()
+        return ".jsonl", end.join(JSONL_GOOD[:before] + [bad] + JSONL_GOOD[before:]) + end, before + 1
+    kind = draw(st.sampled_from(["stances", "mentions", "tension", "poison", "long", "utf8", "cells", "header"]))
+    if kind == "header":
+        header = draw(st.sampled_from([CSV_HEADER + b",colour", CSV_HEADER.replace(b"tension,", b""), CSV_HEADER + b",text"]))
+        return ".csv", end.join([header, *CSV_GOOD]) + end, 1
+    if kind == "stances":
+        bad = csv_row(stances=draw(st.sampled_from(["RUS", "RUS=", "=cautious", "RUS=cautious;RUS=cautious", "RUS=angry",
+                                                     "XXX=cautious", "RUS=cautious;;USA"])))
+    elif kind == "mentions":
+        bad = csv_row(mentions=draw(st.sampled_from(["USA=Moscow", "RUS=Kremlin", "RUS", "RUS=Mos\x00cow"])))
+    elif kind == "tension":
+        bad = csv_row(tension=draw(st.text(alphabet="abcxyz -", min_size=1, max_size=6).filter(lambda s: s.strip() not in TENSIONS and s.strip())))
+    elif kind == "poison":
+        field = draw(st.sampled_from(["text", "source", "doc", "license"]))
+        value = "Moscow warned NATO, once more." if field == "text" else "value"
+        at = draw(st.integers(1, len(value) - 1))  # inside: cells are stripped of (Unicode) white space at the ends
+        bad = csv_row(**{field: value[:at] + draw(st.sampled_from(POISON)) + value[at:]})
+    elif kind == "long":
+        bad = csv_row(text="Moscow " + "u" * (MAX_TEXT_CHARS + draw(st.integers(0, 300))))
+    elif kind == "utf8":
+        good = csv_row()
+        at = draw(st.integers(1, len(good) - 1))
+        bad = good[:at] + draw(st.sampled_from(BAD_UTF8)) + good[at:]
+    else:
+        bad = csv_row() + b',"extra"' if draw(st.booleans()) else csv_row().rsplit(b",", 1)[0]
+    return ".csv", end.join([CSV_HEADER, *CSV_GOOD[:before], bad, *CSV_GOOD[before:]]) + end, before + 2
+
+
+@settings(max_examples=150)
+@given(bad_import_file())
+def test_fuzz_import_refuses_bad_rows(world: World, case: tuple[str, bytes, int]) -> None:
+    from bench.importing import import_records
+
+    suffix, content, line = case
+    path = world.work / f"rows{suffix}"
+    path.write_bytes(content)
+    before = tree_hash(world.labels, world.work)
+    try:
+        with pytest.raises(LabelError) as err:
+            import_records(path, "imported", world.labels)
+        TRIED["import"] += 1
+        problems = err.value.problems
+        assert all(named(p, path) for p in problems) and any(named(p, path, line) for p in problems), (line, problems)
+        assert tree_hash(world.labels, world.work) == before
+    finally:
+        path.unlink()
+
+
+@settings(max_examples=30)
+@given(bad_import_file())
+def test_fuzz_import_command_refuses_bad_rows(world: World, case: tuple[str, bytes, int]) -> None:
+    suffix, content, line = case
+    path = world.work / f"rows{suffix}"
+    path.write_bytes(content)
+    before = tree_hash(world.labels, world.work)
+    try:
+        res = runner.invoke(CLI, ["import", str(path), "--dataset", "imported", "--labels", str(world.labels)])
+        TRIED["import-cli"] += 1
+        lines = cli_failed(res, before, tree_hash(world.labels, world.work))
+        assert lines[-1].startswith("not imported, nothing written"), res.output
+        assert all(named(p, path) for p in lines[:-1]) and any(named(p, path, line) for p in lines[:-1]), (line, res.output)
+    finally:
+        path.unlink()
+
+
+def prediction_line(i: str, label: str = "low", **extra: object) -> bytes:
+    return json.dumps({"id": i, "prediction": label, **extra}).encode()
+
+
+@st.composite
+def bad_predictions(draw: st.DrawFn, ids: list[str]) -> tuple[bytes, int]:
+    """(predictions file, number of the line to be named) for the tension task with test ids `ids`."""
+    goods = [prediction_line(i) for i in ids]
+    kind = draw(st.sampled_from(["line", "label", "probabilities", "duplicate", "unknown", "missing"]))
+    if kind == "line":
+        return draw(bad_file(goods))
+    end = draw(st.sampled_from([b"\n", b"\r\n"]))
+    if kind == "missing":
+        drop = draw(st.integers(0, len(goods) - 1))
+        kept = goods[:drop] + goods[drop + 1:]
+        return end.join(kept) + end, len(kept) + 1
+    at = draw(st.integers(0, len(goods) - 1))
+    if kind == "label":
+        bad = prediction_line(ids[at], draw(st.one_of(st.text(max_size=8).filter(lambda s: s not in TENSIONS), wrong_type)))
+    elif kind == "probabilities":
+        probs = draw(st.one_of(
+            wrong_type.filter(lambda v: v is not None and not (isinstance(v, dict) and not v)),
+            st.just({"low": 0.5, "medium": 0.5}), st.just({"low": 0.2, "medium": 0.2, "high": 0.2}),
+            st.just({"low": 1.5, "medium": -0.25, "high": -0.25}), st.just({"low": True, "medium": 0, "high": 0}),
+            st.just({"low": 1, "medium": 0, "high": 0, "extra": 0}),
+            st.just({"low": "1", "medium": 0, "high": 0}), st.just({"low": float("nan"), "medium": 0, "high": 0})))
+        bad = prediction_line(ids[at], **{"probabilities": probs})
+    elif kind == "duplicate":
+        return end.join(goods + [goods[at]]) + end, len(goods) + 1
+    else:
+        bad = prediction_line(draw(st.text(max_size=10).filter(lambda s: s not in ids and s)))
+    lines = goods[:at] + [bad] + goods[at + 1:] + ([goods[at]] if kind == "unknown" else [])
+    return end.join(lines) + end, at + 1
+
+
+SCORE_IDS = ["t-1", "t-2::RUS", "t-3"]
+
+
+@settings(max_examples=150)
+@given(bad_predictions(SCORE_IDS))
+def test_fuzz_score_refuses_bad_prediction_files(world: World, case: tuple[bytes, int]) -> None:
+    from bench.submission import SubmissionError, read_predictions
+
+    content, line = case
+    path = world.work / "predictions.jsonl"
+    path.write_bytes(content)
+    before = tree_hash(world.work, world.models)
+    with pytest.raises(SubmissionError) as err:
+        read_predictions(path, "tension", SCORE_IDS)
+    TRIED["score"] += 1
+    problems = err.value.problems
+    assert all(named(p, path) for p in problems) and any(named(p, path, line) for p in problems), (line, problems)
+    assert tree_hash(world.work, world.models) == before
+    path.unlink()
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_fuzz_score_command_refuses_bad_prediction_files(world: World, data: st.DataObject) -> None:
+    from bench.submission import test_inputs
+
+    ids = [x["id"] for x in test_inputs("tension", "document", world.labels)]
+    assert ids, "the small store needs a test side"
+    content, line = data.draw(bad_predictions(ids))
+    path = world.work / "predictions.jsonl"
+    path.write_bytes(content)
+    before = tree_hash(world.labels, world.work, world.models)
+    res = runner.invoke(CLI, ["score", str(path), "-t", "tension", "--name", "fuzz-ext", "--no-plots",
+                              "--labels", str(world.labels), "--models", str(world.models)])
+    TRIED["score-cli"] += 1
+    lines = cli_failed(res, before, tree_hash(world.labels, world.work, world.models))
+    assert lines[-1] == "nothing was recorded", res.output
+    lines = [x for x in lines[:-1] if not x.startswith("... and ")]
+    assert all(named(p, path) for p in lines) and any(named(p, path, line) for p in lines), (line, res.output)
+    path.unlink()
 
 
 def test_at_least_a_thousand_bad_inputs_were_tried() -> None:

@@ -172,3 +172,10 @@ def test_selected_by_and_annotator(selected: str, annotator: str) -> None:
     assert fields(check_record({**good(), "annotator": "  "}, ACTORS)) == {"annotator"}
     for bad in ("model", "uncertain:", "uncertain:low", "pool ", "pool\n"):
         assert fields(check_record({**good(), "selected_by": bad}, ACTORS)) == {"selected_by"}
+
+
+def test_a_final_newline_does_not_pass_the_patterns() -> None:
+    """`$` matches before a final newline: every pattern is used with fullmatch."""
+    assert not valid_date("1999\n") and not valid_date("1999-02-28\n")
+    assert "date" in fields(check_record({**good(), "date": "2007\n"}, ACTORS))
+    assert "selected_by" in fields(check_record({**good(), "selected_by": "pool\n"}, ACTORS))

@@ -234,3 +234,10 @@ def test_changed_labels_make_the_external_row_stale_and_score_again_refreshes_it
 def test_test_inputs_refuses_a_folder_as_output(trained: tuple[Path, Path], tmp_path: Path) -> None:
     res = runner.invoke(app, ["test-inputs", "-t", "tension", "-o", str(tmp_path), "--labels", str(trained[0])])
     assert res.exit_code == 1 and "is a folder" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("name", ["ext\n", "ext\nx", "a b", ""])
+def test_external_names_are_matched_whole(name: str, tmp_path: Path) -> None:
+    from bench.submission import name_problems
+
+    assert name_problems(name, "tension", "document", tmp_path) != []

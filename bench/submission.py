@@ -281,11 +281,8 @@ def model_predictions(name: str, task: str, split: str, ex: Any, labels: str | P
 
     if name in names():
         return predict_test(name, task, split, labels, models, ex, reuse=True).y_pred
-    if not NAME.fullmatch(name):
-        raise ModelError(f"{name!r} is neither a registered model nor a possible external row name (1-64 letters, "
-                         "digits, '.', '_', '+' or '-', starting with a letter or digit)")
     keep = external_path(models, name, task, split)
-    if not NAME.match(name) or not keep.exists():
+    if not NAME.fullmatch(name) or not keep.exists():
         from .models import require
 
         try:

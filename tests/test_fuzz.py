@@ -13,8 +13,10 @@ import hashlib
 import json
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from hypothesis import assume, given, settings
@@ -95,6 +97,21 @@ def named(message: str, path: Path, line: int | None = None, field: str | None =
     m = PROBLEM.match(message)
     return bool(m and message.isprintable() and m["file"] == str(path) and m["line"] and (line is None or int(m["line"]) == line)
                 and (field is None or m["field"].startswith(field)))
+
+
+def all_named(problems: list[str], path: Path, line: int) -> bool:
+    """Every problem is one line naming `path` (FILE:LINE: field: ...), and one names the bad line."""
+    return all(named(p, path) for p in problems) and any(named(p, path, line) for p in problems)
+
+
+@contextmanager
+def input_file(path: Path, content: bytes) -> Iterator[Path]:
+    """`path` holding `content` for the duration (then removed, so the next example starts clean)."""
+    path.write_bytes(content)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def cli_failed(res, hash_before: str, hash_after: str) -> list[str]:  # noqa: ANN001
@@ -245,8 +262,8 @@ def test_fuzz_add_command_refuses_bad_arguments(world: World, args: list[str]) -
     res = runner.invoke(CLI, ["add", *args, "--labels", str(world.labels)])
     TRIED["add-cli"] += 1
     lines = cli_failed(res, before, tree_hash(world.labels))
-    if lines[0].startswith("not added, nothing written:"):
-        lines = lines[1:]
+    header = "not added, nothing written:"
+    lines = [x.removeprefix(header).strip() for x in lines if x.strip() != header]
     assert lines and all(line.isprintable() for line in lines), res.output
     for line in lines:  # FILE:LINE: field: ..., a bad dataset name LABELS: dataset: ..., or the bad argument
         m = PROBLEM.match(line)
@@ -304,7 +321,7 @@ def test_fuzz_validate_reports_unreadable_label_lines(world: World, case: tuple[
         TRIED["validate-cli"] += 1
         lines = cli_failed(res, before, tree_hash(world.labels))
         assert lines[-1].endswith(f"problem(s) in {world.labels}")
-        assert all(named(p, path) for p in lines[:-1]) and any(named(p, path, line) for p in lines[:-1]), (line, res.output)
+        assert all_named(lines[:-1], path, line), (line, res.output)
         with pytest.raises(LabelError):  # and every writer refuses while the store is broken
             append_records("user", [good_record(id="fz-writer", text="A sentence that is fine.")], world.labels)
         assert tree_hash(world.labels) == before
@@ -506,35 +523,26 @@ def test_fuzz_import_refuses_bad_rows(world: World, case: tuple[str, bytes, int]
     from bench.importing import import_records
 
     suffix, content, line = case
-    path = world.work / f"rows{suffix}"
-    path.write_bytes(content)
-    before = tree_hash(world.labels, world.work)
-    try:
+    with input_file(world.work / f"rows{suffix}", content) as path:
+        before = tree_hash(world.labels, world.work)
         with pytest.raises(LabelError) as err:
             import_records(path, "imported", world.labels)
         TRIED["import"] += 1
-        problems = err.value.problems
-        assert all(named(p, path) for p in problems) and any(named(p, path, line) for p in problems), (line, problems)
+        assert all_named(err.value.problems, path, line), (line, err.value.problems)
         assert tree_hash(world.labels, world.work) == before
-    finally:
-        path.unlink()
 
 
 @settings(max_examples=30)
 @given(bad_import_file())
 def test_fuzz_import_command_refuses_bad_rows(world: World, case: tuple[str, bytes, int]) -> None:
     suffix, content, line = case
-    path = world.work / f"rows{suffix}"
-    path.write_bytes(content)
-    before = tree_hash(world.labels, world.work)
-    try:
+    with input_file(world.work / f"rows{suffix}", content) as path:
+        before = tree_hash(world.labels, world.work)
         res = runner.invoke(CLI, ["import", str(path), "--dataset", "imported", "--labels", str(world.labels)])
         TRIED["import-cli"] += 1
         lines = cli_failed(res, before, tree_hash(world.labels, world.work))
         assert lines[-1].startswith("not imported, nothing written"), res.output
-        assert all(named(p, path) for p in lines[:-1]) and any(named(p, path, line) for p in lines[:-1]), (line, res.output)
-    finally:
-        path.unlink()
+        assert all_named(lines[:-1], path, line), (line, res.output)
 
 
 def prediction_line(i: str, label: str = "low", **extra: object) -> bytes:
@@ -588,7 +596,7 @@ def test_fuzz_score_refuses_bad_prediction_files(world: World, case: tuple[bytes
         read_predictions(path, "tension", SCORE_IDS)
     TRIED["score"] += 1
     problems = err.value.problems
-    assert all(named(p, path) for p in problems) and any(named(p, path, line) for p in problems), (line, problems)
+    assert all_named(problems, path, line), (line, problems)
     assert tree_hash(world.work, world.models) == before
     path.unlink()
 
@@ -610,7 +618,7 @@ def test_fuzz_score_command_refuses_bad_prediction_files(world: World, data: st.
     lines = cli_failed(res, before, tree_hash(world.labels, world.work, world.models))
     assert lines[-1] == "nothing was recorded", res.output
     lines = [x for x in lines[:-1] if not x.startswith("... and ")]
-    assert all(named(p, path) for p in lines) and any(named(p, path, line) for p in lines), (line, res.output)
+    assert all_named(lines, path, line), (line, res.output)
     path.unlink()
 
 

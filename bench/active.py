@@ -15,11 +15,13 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from .schema import Actor, TASKS
+from .schema import Actor
 from .store import labels_dir, load_records, models_dir
 
 MODEL = "tfidf-lr"
 RANDOM_SHARE = 0.1
+RANKED_TASKS = ("stance", "tension")
+"""The decisions whose margins rank a sentence: its tension and each suggested actor's stance."""
 
 Item = dict[str, Any]
 
@@ -93,10 +95,10 @@ class UncertainOrder:
         self.seed, self.refit_every, self.random_share = seed, refit_every, random_share
         from .models import require
 
-        for t in TASKS:  # an unknown model, or one whose extra is missing, is refused before labelling starts
+        for t in RANKED_TASKS:  # an unknown model, or one whose extra is missing, is refused before labelling starts
             require(model, t)
         self.rng = random.Random(seed)
-        self.params = {t: chosen_params(model, t, models) for t in TASKS}
+        self.params = {t: chosen_params(model, t, models) for t in RANKED_TASKS}
         self.margins: dict[str, float] = {}
         self.fits = 0
         self.since_fit = 0
@@ -107,7 +109,7 @@ class UncertainOrder:
 
     def compute(self, items: list[Item]) -> dict[str, float]:
         """Fit both tasks' models on the labelled data and score the items (runs in the refit thread)."""
-        ests = {t: fit(self.model, t, self.labels, self.actors, self.params[t], self.seed) for t in TASKS}
+        ests = {t: fit(self.model, t, self.labels, self.actors, self.params[t], self.seed) for t in RANKED_TASKS}
         return item_margins(items, ests, self.actors)
 
     def refit(self, items: list[Item]) -> bool:

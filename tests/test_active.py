@@ -14,7 +14,7 @@ import pytest
 from bench import active
 from bench.active import chosen_params, item_margins, margin_scores
 from bench.labeller import dataset_session
-from bench.schema import TASKS, load_actors
+from bench.schema import load_actors
 
 from .conftest import pool_labels, read
 
@@ -35,7 +35,7 @@ def test_item_margin_is_the_smallest_over_tension_and_suggested_stances(pool):
 
     lab, items = pool
     actors = load_actors(lab / "actors.toml")
-    ests = {t: active.fit(FAST, t, lab, actors, {}, 0) for t in TASKS}
+    ests = {t: active.fit(FAST, t, lab, actors, {}, 0) for t in active.RANKED_TASKS}
     got = item_margins(items, ests, actors)
     for it in items:
         m = [margin_scores(ests["tension"].predict_proba(pd.DataFrame([{"text": it["text"]}])))[0]]

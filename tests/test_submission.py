@@ -221,7 +221,9 @@ def test_changed_labels_make_the_external_row_stale_and_score_again_refreshes_it
     append_records("user", [{"id": "zz-1", "text": "An extra sentence about NATO talks.", "doc": doc, "tension": "low",
                              "stances": [], "source": "t", "license": "CC0-1.0"}], lab)
     res = runner.invoke(app, ["leaderboard", "-t", "stance", "--labels", str(lab), "--models", str(mod)])
-    assert res.exit_code == 0 and "stale record(s)" in res.output and "hash-guesser †" not in res.output
+    assert res.exit_code == 0 and "stale record(s)" in res.output
+    ranked = lb.rerank(lb.load(lb.path_jsonl(mod)), fingerprint(lab))
+    assert next(r for r in ranked if r["model"] == "hash-guesser")["stale"] is True
     kept = external_path(mod, "hash-guesser", "stance", "document")
     res = runner.invoke(app, ["score", str(kept), "-t", "stance", "--name", "hash-guesser", "--card", str(scored["card"]),
                               "--no-plots", "--labels", str(lab), "--models", str(mod)])

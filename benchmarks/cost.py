@@ -2,7 +2,7 @@
 
 STAGE is train, predict or eval; N records are resampled (seed 0) from the real stance training
 rows of the document split. Prints one JSON line: wall seconds of the stage and the process's peak
-resident memory (ru_maxrss, so the import of the libraries is counted too). The parent
+resident memory (VmHWM, so the import of the libraries is counted too). The parent
 (`benchmarks/run.py`) runs each size in its own process so that peaks do not mix.
 """
 from __future__ import annotations
@@ -101,12 +101,21 @@ def evaluate(model: str, n: int, work: Path) -> dict:
     return {}
 
 
+def vm_hwm_mib() -> float:
+    """This process's own peak resident size (VmHWM): ru_maxrss would include the parent's at the fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     stage, model, n, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
     t0 = time.perf_counter()
     extra = {"train": train, "predict": predict, "eval": evaluate}[stage](model, n, work)
     secs = extra.pop("seconds", time.perf_counter() - t0)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = vm_hwm_mib()
+    # an upper bound: a child's ru_maxrss starts from its parent's resident size at the fork
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"stage": stage, "model": model, "records": n, "seconds": round(secs, 2),
                       "peak_rss_mib": round(peak, 1), "peak_rss_worker_mib": round(workers, 1), **extra}))

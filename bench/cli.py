@@ -185,7 +185,7 @@ def add(text: Annotated[str, typer.Argument(help="the sentence, verbatim")],
                                  mentions=mention or [], dataset=dataset, id=id, date=date, speaker=speaker, url=url,
                                  labels=labels, lock_timeout=lock_timeout, on_wait=waiting)
     except (ArgumentError, LabelError) as exc:
-        _fail(f"not added, nothing written: {exc}" if "\n" not in str(exc) else f"not added, nothing written:\n{exc}")
+        _fail(f"not added, nothing written:\n{exc}")
     typer.echo(f"added {rec['id']} to {path} ({len(rec['stances'])} stance(s), tension {rec['tension']})")
     typer.echo(f"the data fingerprint is now {fingerprint(labels)}: leaderboard results are stale until {rerun_hint(labels)}")
 

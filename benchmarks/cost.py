@@ -118,7 +118,7 @@ def main() -> None:
     # an upper bound: a child's ru_maxrss starts from its parent's resident size at the fork
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"stage": stage, "model": model, "records": n, "seconds": round(secs, 2),
-                      "peak_rss_mib": round(peak, 1), "peak_rss_worker_mib": round(workers, 1), **extra}))
+                      "peak_rss_mib": round(peak, 1), "peak_source": "VmHWM", "peak_rss_worker_mib": round(workers, 1), **extra}))
 
 
 if __name__ == "__main__":

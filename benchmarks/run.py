@@ -319,8 +319,9 @@ def plot_costs(curves: list[dict], path: Path) -> None:
     for label, pts in sorted(series.items()):
         xs = [p["records"] for p in pts]
         axes[0].plot(xs, [p["seconds"] for p in pts], marker="o", label=label)
-        axes[1].plot(xs, [max(p["peak_rss_mib"], p.get("peak_rss_worker_mib", 0)) for p in pts], marker="o", label=label)
-    for ax, title, unit in ((axes[0], "time", "seconds"), (axes[1], "peak memory (largest process)", "MiB resident")):
+        mem = [p for p in pts if p.get("peak_source") == "VmHWM"]  # older ru_maxrss figures include the parent's memory
+        axes[1].plot([p["records"] for p in mem], [p["peak_rss_mib"] for p in mem], marker="o", label=label)
+    for ax, title, unit in ((axes[0], "time", "seconds"), (axes[1], "peak memory (main process, VmHWM)", "MiB resident")):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("records (resampled real stance rows)")

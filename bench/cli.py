@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -443,24 +444,56 @@ def _render(screen, con) -> None:  # noqa: ANN001
         con.print(Text(screen.prompt, style="green"))
 
 
-def _key_loop(session, con) -> None:  # noqa: ANN001
-    """Read single keys (typer.getchar, click's) into a session until it is done; end of input or Ctrl-C quits."""
+_KEY = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|.", re.S)
+"""One key in what a terminal read returns: a CSI or SS3 escape sequence, or one character."""
+
+
+def _keys():  # noqa: ANN202
+    """Keys as typed: a terminal stays in cbreak mode for the whole session (so keys typed while a
+    screen is drawn are kept, not flushed as per-key raw mode would); a pipe gives one character at a time."""
+    import contextlib
+    import os
     import sys
 
-    screen = session.start()
-    while True:
-        _render(screen, con)
-        if screen.done:
+    @contextlib.contextmanager
+    def reader():  # noqa: ANN202
+        if not sys.stdin.isatty():
+            yield lambda: sys.stdin.read(1)
             return
-        try:  # single keys from a terminal; from a pipe or a script, one character at a time
-            key = typer.getchar() if sys.stdin.isatty() else sys.stdin.read(1)
-        except (KeyboardInterrupt, EOFError):
-            key = ""
-        # keys typed fast or pasted arrive together: one at a time, except an escape sequence (arrow keys)
-        for k in [key] if key == "" or key[:2] in ("\x1b[", "\x1bO") else list(key):
-            screen = session.quit() if k in ("", "\x03", "\x04") else session.key(k)
+        try:
+            import termios
+            import tty
+        except ImportError:  # Windows: click's single-key reader
+            yield typer.getchar
+            return
+        fd = sys.stdin.fileno()
+        old = termios.tcgetattr(fd)
+        tty.setcbreak(fd, termios.TCSANOW)
+        try:
+            yield lambda: os.read(fd, 64).decode("utf-8", "replace")
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+    return reader()
+
+
+def _key_loop(session, con) -> None:  # noqa: ANN001
+    """Read single keys into a session until it is done; end of input, Ctrl-C or Ctrl-D quits."""
+    screen = session.start()
+    with _keys() as read_key:
+        while True:
+            _render(screen, con)
             if screen.done:
-                break
+                return
+            try:
+                key = read_key()
+            except (KeyboardInterrupt, EOFError):
+                key = ""
+            # keys typed fast or pasted arrive together: one at a time, an escape sequence (arrow key) as one
+            for k in _KEY.findall(key) or [""]:
+                screen = session.quit() if k in ("", "\x03", "\x04") else session.key(k)
+                if screen.done:
+                    break
 
 
 @app.command()

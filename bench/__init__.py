@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema import STANCES, TASKS, TENSIONS, check_record, load_actors
-from .splits import SPLITS, assign, doc_side
-from .store import LabelError, append_records, check_store, fingerprint, load_records
+from .data.schema import STANCES, TASKS, TENSIONS, check_record, load_actors
+from .data.splits import SPLITS, assign, doc_side
+from .data.store import LabelError, append_records, check_store, fingerprint, load_records
 
 __version__ = "0.1.0"
 
@@ -28,19 +28,19 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """Lazy access to the parts that import heavy libraries."""
     lazy = {
-        "add_sentence": ("labelling", "add_sentence"), "load_dataset": ("hf", "load_dataset"), "export": ("hf", "export"),
-        "train": ("training", "train"), "evaluate": ("evaluation", "evaluate"), "predict_file": ("predict", "predict_file"),
-        "agreement": ("agreement", "agreement"), "summary": ("stats", "summary"),
-        "register": ("models", "register"), "REGISTRY": ("models", "REGISTRY"), "ModelSpec": ("models", "ModelSpec"),
-        "load_plugin": ("plugins", "load_module"),
-        "label_session": ("labeller", "dataset_session"), "second_session": ("adjudication", "second_session"),
-        "AdjudicationSession": ("adjudication", "AdjudicationSession"),
-        "import_records": ("importing", "import_records"), "add_to_pool": ("pool", "add_to_pool"),
-        "load_pool": ("pool", "load_pool"), "pool_counts": ("pool", "pool_counts"), "postures": ("postures", "postures"),
-        "test_inputs": ("submission", "test_inputs"), "score_predictions": ("submission", "score_predictions"),
-        "load_card": ("cards", "load_card"), "record_results": ("recording", "record_results"),
-        "evaluate_and_record": ("recording", "evaluate_and_record"),
-        "annotate": ("annotate", "annotate"), "split_sentences": ("sentences", "split_sentences"), "find_actors": ("gazetteer", "detect"),
+        "add_sentence": ("annotation.labelling", "add_sentence"), "load_dataset": ("data.hf", "load_dataset"), "export": ("data.hf", "export"),
+        "train": ("models.training", "train"), "evaluate": ("scoring.evaluation", "evaluate"), "predict_file": ("models.predict", "predict_file"),
+        "agreement": ("annotation.agreement", "agreement"), "summary": ("data.stats", "summary"),
+        "register": ("models.registry", "register"), "REGISTRY": ("models.registry", "REGISTRY"), "ModelSpec": ("models.registry", "ModelSpec"),
+        "load_plugin": ("models.plugins", "load_module"),
+        "label_session": ("annotation.labeller", "dataset_session"), "second_session": ("annotation.adjudication", "second_session"),
+        "AdjudicationSession": ("annotation.adjudication", "AdjudicationSession"),
+        "import_records": ("data.importing", "import_records"), "add_to_pool": ("data.pool", "add_to_pool"),
+        "load_pool": ("data.pool", "load_pool"), "pool_counts": ("data.pool", "pool_counts"), "postures": ("analysis.postures", "postures"),
+        "test_inputs": ("scoring.submission", "test_inputs"), "score_predictions": ("scoring.submission", "score_predictions"),
+        "load_card": ("scoring.cards", "load_card"), "record_results": ("scoring.recording", "record_results"),
+        "evaluate_and_record": ("scoring.recording", "evaluate_and_record"),
+        "annotate": ("analysis.annotate", "annotate"), "split_sentences": ("data.sentences", "split_sentences"), "find_actors": ("data.gazetteer", "detect"),
     }
     if name in lazy:
         import importlib

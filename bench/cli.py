@@ -61,17 +61,17 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        from .artifacts import ModelError
-        from .cards import CardError
-        from .hf import ExportError
-        from .labelling import ArgumentError
-        from .leaderboard import LeaderboardError
-        from .outputs import OutputError
-        from .predict import InputError
-        from .schema import RegistryError
-        from .cluster import SchedulerError
-        from .store import LabelError
-        from .submission import SubmissionError
+        from .models.artifacts import ModelError
+        from .scoring.cards import CardError
+        from .data.hf import ExportError
+        from .annotation.labelling import ArgumentError
+        from .scoring.leaderboard import LeaderboardError
+        from .data.outputs import OutputError
+        from .models.predict import InputError
+        from .data.schema import RegistryError
+        from .models.cluster import SchedulerError
+        from .data.store import LabelError
+        from .scoring.submission import SubmissionError
 
         try:
             return fn(*args, **kwargs)
@@ -89,7 +89,7 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
 
 
 def _tasks(tasks: Optional[list[Task]]) -> list[str]:
-    from .schema import TASKS
+    from .data.schema import TASKS
 
     return [t.value for t in tasks] if tasks else list(TASKS)
 
@@ -102,7 +102,7 @@ def _splits(splits: Optional[list[Split]]) -> list[str]:
 @_user_errors
 def validate(labels: LabelsOpt = None) -> None:
     """Check every dataset in labels/: schema, labels, actors, mentions, unique ids and sentences."""
-    from .store import check_store, labels_dir
+    from .data.store import check_store, labels_dir
 
     records, problems = check_store(labels)
     if problems:
@@ -120,7 +120,7 @@ def stats(labels: LabelsOpt = None, split: Annotated[Split, typer.Option(help="s
     """Counts by dataset, label, actor, source, decade and split."""
     from rich.table import Table
 
-    from .stats import summary
+    from .data.stats import summary
 
     s = summary(labels, split.value)
     con = _console()
@@ -174,9 +174,9 @@ def add(text: Annotated[str, typer.Argument(help="the sentence, verbatim")],
         lock_timeout: Annotated[Optional[float], typer.Option(help="seconds to wait while another process writes the labels (default 30, or $STANCE_BENCH_LOCK_TIMEOUT)")] = None,
         labels: LabelsOpt = None) -> None:
     """Add one labelled sentence; the whole store is re-validated and nothing is written on error."""
-    from .labelling import ArgumentError, add_sentence
+    from .annotation.labelling import ArgumentError, add_sentence
     from .report import rerun_hint
-    from .store import LabelError, fingerprint
+    from .data.store import LabelError, fingerprint
 
     def waiting(lock: Path) -> None:
         typer.echo(f"waiting for the lock {lock}: another stance-bench process is writing the labels", err=True)
@@ -207,10 +207,10 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
     from rich.progress import Progress
     from rich.table import Table
 
-    from . import models as registry
-    from .plugins import load_modules
-    from .training import parallel
-    from .training import train as train_one
+    from .models import registry
+    from .models.plugins import load_modules
+    from .models.training import parallel
+    from .models.training import train as train_one
 
     load_modules(plugin)
     names = model or registry.names()
@@ -221,7 +221,7 @@ def train(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOpt =
             missing.append(n)
             continue
         todo += [(n, t, s) for s in _splits(split) for t in _tasks(task) if t in spec.tasks]
-    # one split and task at a time, so that models with the same features share them (bench.search cache)
+    # one split and task at a time, so that models with the same features share them (bench.models.search cache)
     order = {(s, t): i for i, (s, t) in enumerate((s, t) for s in _splits(split) for t in _tasks(task))}
     todo.sort(key=lambda job: order[(job[2], job[1])])
     for n in missing:
@@ -251,8 +251,8 @@ def evaluate(model: ModelNamesOpt = None, task: TasksOpt = None, split: SplitsOp
              details: Annotated[bool, typer.Option(help="full report per model (metrics, per class, confusion, per actor and source); --no-details prints one line each")] = True,
              labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
     """Evaluate trained models on the test side; print the report, update the leaderboard and plots."""
-    from . import models as registry
-    from .plugins import load_modules
+    from .models import registry
+    from .models.plugins import load_modules
 
     load_modules(plugin)
     from .report import print_evaluation
@@ -282,8 +282,8 @@ def predict(model: Annotated[str, typer.Option("--model", "-m")], task: Annotate
     from rich.console import Console
     from rich.progress import Progress
 
-    from .plugins import load_modules
-    from .predict import count_lines, predict_file
+    from .models.plugins import load_modules
+    from .models.predict import count_lines, predict_file
 
     load_modules(plugin)
     total = count_lines(input) if input.is_file() else None
@@ -306,7 +306,7 @@ def annotate(input: Annotated[Path, typer.Argument(help="JSONL or CSV with a tex
     """Find the actors taking a stance in raw text, each one's stance and the tension, with probabilities."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from .annotate import annotate as run
+    from .analysis.annotate import annotate as run
 
     with Progress(SpinnerColumn(), TextColumn("annotated {task.completed} sentences"), console=_console(), transient=True) as prog:
         bar = prog.add_task("annotate", total=None)
@@ -322,7 +322,7 @@ def annotate(input: Annotated[Path, typer.Argument(help="JSONL or CSV with a tex
 def export(out: Annotated[Path, typer.Argument(help="folder to write parquet files and the dataset card to (new, empty, or an earlier export)")],
            split: Annotated[Split, typer.Option()] = Split.document, labels: LabelsOpt = None) -> None:
     """Write the data as a Hugging Face dataset (parquet + README card) that datasets.load_dataset(DIR) reads."""
-    from .hf import export as do_export
+    from .data.hf import export as do_export
 
     path = do_export(out, split.value, labels)
     typer.echo(f"wrote {path} (configs: stance, tension, actors)")
@@ -335,7 +335,7 @@ def export_model(name: Annotated[str, typer.Argument(help="model name")], task: 
                  format: Annotated[str, typer.Option("--format", help="skops")] = "skops",
                  output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None, models: ModelsOpt = None) -> None:
     """Write a trained model as a skops file for sharing (loadable with an explicit list of trusted types)."""
-    from .sharing import export_skops
+    from .models.sharing import export_skops
 
     if format != "skops":
         _fail(f"unknown format {format!r}: only skops is supported")
@@ -349,7 +349,7 @@ def test_inputs(task: Annotated[Task, typer.Option("--task", "-t")],
                 output: Annotated[Path, typer.Option("--output", "-o", help="JSONL file to write")],
                 split: Annotated[Split, typer.Option()] = Split.document, labels: LabelsOpt = None) -> None:
     """Write a split's test inputs without labels (ids as in the Hugging Face export), for models run elsewhere."""
-    from .submission import test_inputs as write_inputs
+    from .scoring.submission import test_inputs as write_inputs
 
     lines = write_inputs(task.value, split.value, labels, output)
     typer.echo(f"wrote {len(lines)} {task.value} test inputs of the {split.value} split to {output}; answer each line "
@@ -368,7 +368,7 @@ def score(predictions: Annotated[Path, typer.Argument(help="JSONL: one {\"id\", 
           labels: LabelsOpt = None, models: ModelsOpt = None) -> None:
     """Score predictions made outside the project and put them on the leaderboard (all checked first)."""
     from .report import print_score
-    from .submission import score_predictions
+    from .scoring.submission import score_predictions
 
     rec = score_predictions(predictions, task.value, split.value, name, card, labels, models, record=True, plots=plots)
     print_score(rec, models, plots, _console())
@@ -392,7 +392,7 @@ def compare(a: Annotated[str, typer.Argument(help="first model")], b: Annotated[
             show: Annotated[int, typer.Option(help="how many disagreements to list")] = 15,
             labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
     """Paired test of two models on the same test records, per-class differences, and where they disagree."""
-    from .plugins import load_modules
+    from .models.plugins import load_modules
     from .report import print_comparison
 
     load_modules(plugin)
@@ -510,11 +510,11 @@ def label(dataset: Annotated[str, typer.Option(help="dataset the answers go to (
     """Label pool sentences with single keys (? lists them); every answer is saved at once; quit and run again to resume."""
     con = _console()
     if agreement:
-        from .adjudication import second_session
+        from .annotation.adjudication import second_session
 
         session = second_session(labels, annotator, sample, seed)
     else:
-        from .labeller import dataset_session
+        from .annotation.labeller import dataset_session
 
         session = dataset_session(labels, dataset, annotator, order.value, seed, models, refit_every, model, wait=False)
     _key_loop(session, con)
@@ -525,7 +525,7 @@ def label(dataset: Annotated[str, typer.Option(help="dataset the answers go to (
 def adjudicate(dataset: Annotated[str, typer.Option(help="dataset for a sentence the first annotator skipped and gold labels")] = "user",
                labels: LabelsOpt = None) -> None:
     """Walk the disagreements of labels/agreement/ side by side: 1 first, 2 second, e edit; writes gold and the log."""
-    from .adjudication import AdjudicationSession
+    from .annotation.adjudication import AdjudicationSession
 
     _key_loop(AdjudicationSession(labels, dataset), _console())
 
@@ -545,8 +545,8 @@ def import_(file: Annotated[Path, typer.Argument(help="labelled sentences: JSONL
     """
     from rich.table import Table
 
-    from .importing import import_records
-    from .store import LabelError
+    from .data.importing import import_records
+    from .data.store import LabelError
 
     try:
         res = import_records(file, dataset, labels, dry_run)
@@ -580,7 +580,7 @@ def pool(ctx: typer.Context, labels: LabelsOpt = None,
         return
     from rich.table import Table
 
-    from .pool import pool_counts
+    from .data.pool import pool_counts
 
     c = pool_counts(labels)
     con = _console()
@@ -616,7 +616,7 @@ def pool_add(file: Annotated[Path, typer.Argument(help="JSONL or CSV of sentence
     dropped and counted. Any bad row refuses the whole file and names FILE:LINE.
     """
 
-    from .pool import add_to_pool
+    from .data.pool import add_to_pool
 
     res = add_to_pool(file, labels, doc=doc, source=source, license=license, dry_run=dry_run, date=date,
                       speaker=speaker, speaker_country=speaker_country, title=title, url=url)
@@ -655,7 +655,7 @@ def postures(predictions: Annotated[Optional[Path], typer.Option("--predictions"
     """
     from rich.table import Table
 
-    from .postures import postures as run
+    from .analysis.postures import postures as run
 
     res = run(predictions, by.value, actor, out, min_n, labels, models, model, split.value, top)
     con = _console()

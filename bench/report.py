@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import leaderboard as lb
-from .recording import confusion_path
-from .schema import labels_for
-from .store import fingerprint, models_dir
-from .tasks import TASK_SPECS, scored_pairs
+from .scoring import leaderboard as lb
+from .scoring.recording import confusion_path
+from .data.schema import labels_for
+from .data.store import fingerprint, models_dir
+from .data.tasks import TASK_SPECS, scored_pairs
 
 
 def console() -> Console:
@@ -82,7 +82,7 @@ def print_summary(rec: dict[str, Any], con: Console) -> None:
 def print_evaluation(names: Sequence[str], tasks: Sequence[str], splits: Sequence[str], labels: str | Path | None,
                      models: str | Path | None, plots: bool, con: Console, details: bool = True) -> list[dict[str, Any]]:
     """Lay out `recording.evaluate_and_record`: each report as it comes, the files written, the leaderboard."""
-    from .recording import evaluate_and_record
+    from .scoring.recording import evaluate_and_record
 
     new, written = evaluate_and_record(names, tasks, splits, labels, models, plots,
                                        on_record=lambda rec: (print_result if details else print_summary)(rec, con))
@@ -120,7 +120,7 @@ def print_score(rec: dict[str, Any], models: str | Path | None, plots: bool, con
 
 def print_leaderboard(tasks: Sequence[str], splits: Sequence[str] | None, labels: str | Path | None,
                       models: str | Path | None, con: Console) -> None:
-    from .splits import SPLITS
+    from .data.splits import SPLITS
 
     mod = models_dir(models)
     fp = fingerprint(labels)
@@ -158,7 +158,7 @@ def print_leaderboard(tasks: Sequence[str], splits: Sequence[str] | None, labels
 
 def rerun_hint(labels: str | Path | None = None, models: str | Path | None = None) -> str:
     """How to bring the leaderboard up to date, on the user's own folders when they gave any."""
-    from .artifacts import fix_command
+    from .models.artifacts import fix_command
 
     if labels is None and models is None:
         return "`make eval`"
@@ -167,10 +167,10 @@ def rerun_hint(labels: str | Path | None = None, models: str | Path | None = Non
 
 def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: str | Path | None,
                      models: str | Path | None, con: Console) -> dict[str, Any]:
-    from . import metrics
-    from .cards import summary
-    from .evaluation import test_examples
-    from .submission import external_card, model_predictions
+    from .scoring import metrics
+    from .scoring.cards import summary
+    from .scoring.evaluation import test_examples
+    from .scoring.submission import external_card, model_predictions
 
     ex = test_examples(task, split, labels)
     ya = model_predictions(a, task, split, ex, labels, models)
@@ -213,7 +213,7 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
 
 
 def print_agreement(labels: str | Path | None, models: str | Path | None, record: bool, con: Console) -> dict[str, Any]:
-    from .agreement import agreement, human_records
+    from .annotation.agreement import agreement, human_records
 
     if record:
         lb.load(lb.path_jsonl(models_dir(models)))  # an unreadable leaderboard stops the run before any work
@@ -246,7 +246,7 @@ def print_agreement(labels: str | Path | None, models: str | Path | None, record
         con.print(confusion_table(part["confusion"]["matrix"], part["confusion"]["labels"],
                                   f"{task}: first annotator (rows) vs second (columns)", corner="first \\ second"))
     if record:
-        from .recording import record_results
+        from .scoring.recording import record_results
 
         mod = models_dir(models)
         humans = human_records(labels)

@@ -22,10 +22,10 @@ CHUNK = 50_000
 
 
 def base_rows() -> tuple[list[dict], list[str], list[str]]:
-    from bench import splits
-    from bench.features import rows
-    from bench.schema import load_actors
-    from bench.store import labels_dir, load_records
+    from bench.data import splits
+    from bench.data.features import rows
+    from bench.data.schema import load_actors
+    from bench.data.store import labels_dir, load_records
 
     lab = labels_dir(None)
     data, y = rows(splits.select(load_records(lab), "document", "train"), "stance", load_actors(lab / "actors.toml"))
@@ -48,9 +48,9 @@ def resampled_chunks(n: int, seed: int = 0):
 
 
 def train(model: str, n: int, work: Path) -> dict:
-    from bench import artifacts
-    from bench.models import get
-    from bench.outofcore import fit_chunks
+    from bench.models import artifacts
+    from bench.models.registry import get
+    from bench.models.outofcore import fit_chunks
 
     params = json.loads((work / f"{model}.params.json").read_text())
     est = get(model).factory("stance", 0).set_params(**params)
@@ -69,7 +69,7 @@ def train(model: str, n: int, work: Path) -> dict:
 
 
 def predict(model: str, n: int, work: Path) -> dict:
-    from bench.predict import predict_file
+    from bench.models.predict import predict_file
 
     inp = work / f"predict-{n}.jsonl"
     if not inp.exists():
@@ -87,7 +87,7 @@ def predict(model: str, n: int, work: Path) -> dict:
 
 def evaluate(model: str, n: int, work: Path) -> dict:
     """Scoring n records as `eval` does: intervals, per-class, per-actor and per-source, from given predictions."""
-    from bench import metrics
+    from bench.scoring import metrics
 
     data, y, docs = base_rows()
     rng = np.random.default_rng(2)

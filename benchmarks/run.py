@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import metrics  # noqa: E402
-from bench.schema import STANCES  # noqa: E402
+from bench.scoring import metrics
+from bench.data.schema import STANCES  # noqa: E402
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -90,9 +90,9 @@ def cli_help() -> dict:
 
 def predict_memory() -> dict:
     """Peak Python memory of streaming prediction for a file and one 4x larger (ratio ~1 means streaming)."""
-    from bench.models import ActorPrior
-    from bench import artifacts
-    from bench.predict import predict_file
+    from bench.models.registry import ActorPrior
+    from bench.models import artifacts
+    from bench.models.predict import predict_file
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,7 +119,7 @@ def import_speed(n: int = 10_000) -> dict:
     import csv
     import shutil
 
-    from bench.importing import import_records
+    from bench.data.importing import import_records
 
     with tempfile.TemporaryDirectory() as tmp:
         lab = Path(tmp) / "labels"
@@ -156,7 +156,7 @@ def say(msg: str) -> None:
 
 def baselines() -> list[str]:
     """What `make train` trains without extras."""
-    from bench import models
+    from bench.models import registry as models
 
     return [n for n, spec in models.REGISTRY.items() if spec.extra is None and models.available(n)]
 
@@ -165,8 +165,8 @@ def naive_search(name: str, task: str, X, y, groups, seed: int = 0, n_jobs: int 
     """The reference: GridSearchCV over the uncached pipeline, logistic regressions with lbfgs (the code before #10)."""
     from sklearn.linear_model import LogisticRegression
 
-    from bench.models import get
-    from bench.training import plain_search
+    from bench.models.registry import get
+    from bench.models.training import plain_search
 
     spec = get(name)
     est = spec.factory(task, seed)
@@ -176,10 +176,10 @@ def naive_search(name: str, task: str, X, y, groups, seed: int = 0, n_jobs: int 
 
 
 def _examples(task: str, split: str):
-    from bench import splits
-    from bench.features import examples
-    from bench.schema import load_actors
-    from bench.store import labels_dir, load_records
+    from bench.data import splits
+    from bench.data.features import examples
+    from bench.data.schema import load_actors
+    from bench.data.store import labels_dir, load_records
 
     lab = labels_dir(None)
     return examples(splits.select(load_records(lab), split, "train"), task, load_actors(lab / "actors.toml"))
@@ -187,8 +187,8 @@ def _examples(task: str, split: str):
 
 def training(models_dir: Path, tasks: list[str], splits: list[str], repeat: int) -> dict:
     """`make train` on an empty models folder (the cached search) against the naive GridSearchCV reference."""
-    from bench import models, search
-    from bench.training import train
+    from bench.models import registry as models, search
+    from bench.models.training import train
 
     names = baselines()
     jobs = [(n, t, s) for s in splits for t in tasks for n in names if t in models.get(n).tasks]
@@ -221,16 +221,16 @@ def training(models_dir: Path, tasks: list[str], splits: list[str], repeat: int)
 
 def prediction(models_dir: Path, work: Path, rows: int, repeat: int) -> dict:
     """`predict_file` rows/s against bare `estimator.predict` on the same tfidf-lr model and rows, one process each."""
-    from bench import artifacts
-    from bench.features import frame
-    from bench.predict import predict_file
-    from bench.schema import load_actors
-    from bench.store import labels_dir
+    from bench.models import artifacts
+    from bench.data.features import frame
+    from bench.models.predict import predict_file
+    from bench.data.schema import load_actors
+    from bench.data.store import labels_dir
 
     data = _examples("stance", "document").X
     rng = np.random.default_rng(0)
     objs = [{"text": data["text"].iloc[i], "actor": data["actor"].iloc[i]} for i in rng.integers(0, len(data), rows)]
-    inp = work / "predict-bench.jsonl"
+    inp = work / "predict-bench.data.jsonl"
     inp.write_text("".join(json.dumps(o) + "\n" for o in objs))
     est, _ = artifacts.load(artifacts.model_path(models_dir, "tfidf-lr", "stance", "document"))
     X = frame(objs, "stance", load_actors(labels_dir(None) / "actors.toml"))
@@ -258,8 +258,8 @@ def reading(models_dir: Path, repeat: int) -> dict:
 def dask_search(repeat: int, n_values: int = 8) -> dict:
     """The classifier search of tfidf-lr (tension, document split) on a grid of `n_values` C values x 5 folds:
     one process against a 2-worker local Dask cluster (features cached beforehand on both sides)."""
-    from bench import models, search
-    from bench.training import cv, parallel
+    from bench.models import registry as models, search
+    from bench.models.training import cv, parallel
 
     ex = _examples("tension", "document")
     grid = {"clf__C": [0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0][:n_values]}
@@ -276,7 +276,7 @@ def dask_search(repeat: int, n_values: int = 8) -> dict:
 
 def cost_curves(models_dir: Path, work: Path, sizes: list[int], in_memory_max: int) -> list[dict]:
     """Time and peak memory of train, predict and eval at each size, each in a fresh process."""
-    from bench import artifacts
+    from bench.models import artifacts
 
     import pandas as pd  # noqa: F401
 
@@ -385,9 +385,9 @@ STAGES = ("micro", "training", "reading", "prediction", "dask", "costs", "import
 
 def trained(work: Path, tasks: list[str], names: list[str] | None = None, evaluate: bool = True) -> Path:
     """Baselines trained (cached search) and evaluated on the document split, for the stages that need models."""
-    from bench import models
-    from bench.recording import evaluate_and_record
-    from bench.training import train
+    from bench.models import registry as models
+    from bench.scoring.recording import evaluate_and_record
+    from bench.models.training import train
 
     mod = work / "models"
     names = names or baselines()
@@ -422,8 +422,8 @@ def main() -> None:
     ap.add_argument("--render", action="store_true", help="measure nothing: redraw the README table and the PNG from results.json")
     ap.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
     args = ap.parse_args()
-    from bench.splits import SPLITS
-    from bench.store import fingerprint
+    from bench.data.splits import SPLITS
+    from bench.data.store import fingerprint
 
     stages = [] if args.render else args.only or list(STAGES)
     if args.render:

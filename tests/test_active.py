@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import active
-from bench.active import chosen_params, item_margins, margin_scores
-from bench.labeller import dataset_session
-from bench.schema import load_actors
+from bench.annotation import active
+from bench.annotation.active import chosen_params, item_margins, margin_scores
+from bench.annotation.labeller import dataset_session
+from bench.data.schema import load_actors
 
 from .conftest import pool_labels, read
 
@@ -30,8 +30,8 @@ FAST = "tfidf-cnb"  # quick to fit on a loaded machine; tfidf-lr (the default) i
 def test_item_margin_is_the_smallest_over_tension_and_suggested_stances(pool):
     import pandas as pd
 
-    from bench.features import stance_row
-    from bench.labeller import suggest_actors_in
+    from bench.data.features import stance_row
+    from bench.annotation.labeller import suggest_actors_in
 
     lab, items = pool
     actors = load_actors(lab / "actors.toml")
@@ -171,7 +171,7 @@ def test_label_order_uncertain_from_the_command_line(pool):
     from typer.testing import CliRunner
 
     from bench.cli import app
-    from bench.schema import SELECTED_BY
+    from bench.data.schema import SELECTED_BY
 
     lab, items = pool
     res = CliRunner().invoke(app, ["label", "--labels", str(lab), "--order", "uncertain", "--model", FAST,

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, strategies as st
 from typer.testing import CliRunner
 
-from bench import metrics
-from bench.actors import ActorFilter, GazetteerActors, candidates, speaker_actor
+from bench.scoring import metrics
+from bench.models.actors import ActorFilter, GazetteerActors, candidates, speaker_actor
 from bench.cli import app
-from bench.features import examples
-from bench.schema import load_actors
-from bench.store import load_records
-from bench.tasks import TASK_SPECS, decode_set, encode_set, scored_pairs, set_f1
+from bench.data.features import examples
+from bench.data.schema import load_actors
+from bench.data.store import load_records
+from bench.data.tasks import TASK_SPECS, decode_set, encode_set, scored_pairs, set_f1
 
 from .conftest import LABELS, read
 
@@ -79,7 +79,7 @@ def test_train_eval_leaderboard_and_human_row(labels: Path, tmp_path: Path) -> N
     assert recs["gazetteer"]["n_docs"] == recs["actor-filter"]["n_docs"]
     assert {recs["gazetteer"]["rank"], recs["actor-filter"]["rank"]} <= {1, 2}
     # the human row is the second annotator's actor sets against gold, counted directly
-    from bench.agreement import read_annotation
+    from bench.annotation.agreement import read_annotation
 
     gold = {r.id: r for r in load_records(labels)}
     second = read_annotation(labels / "agreement" / "second.jsonl")
@@ -99,8 +99,8 @@ def test_train_eval_leaderboard_and_human_row(labels: Path, tmp_path: Path) -> N
 
 
 def test_hf_actors_config(labels: Path) -> None:
-    from bench.hf import load_dataset
-    from bench.splits import select
+    from bench.data.hf import load_dataset
+    from bench.data.splits import select
 
     dd = load_dataset("actors", labels=labels)
     test = select(load_records(labels), "document", "test")

@@ -7,12 +7,12 @@ from pathlib import Path
 from hypothesis import given, strategies as st
 from typer.testing import CliRunner
 
-from bench.adjudication import AdjudicationSession, disagrees, draw_sample, second_session, stratified_sample
-from bench.agreement import agreement, human_records
+from bench.annotation.adjudication import AdjudicationSession, disagrees, draw_sample, second_session, stratified_sample
+from bench.annotation.agreement import agreement, human_records
 from bench.cli import app
-from bench.labeller import suggest_actors_in
-from bench.schema import load_actors
-from bench.store import check_store, load_records
+from bench.annotation.labeller import suggest_actors_in
+from bench.data.schema import load_actors
+from bench.data.store import check_store, load_records
 
 from .conftest import read, small_labels
 

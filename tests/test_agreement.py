@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from bench.agreement import agreement, human_records, krippendorff_alpha
-from bench.store import load_records
+from bench.annotation.agreement import agreement, human_records, krippendorff_alpha
+from bench.data.store import load_records
 
 
 def write(path: Path, rows: list[dict]) -> None:
@@ -101,9 +101,9 @@ def test_agreement_on_other_data_keeps_the_human_rows_of_this_data(labels: Path,
     """Human rows are replaced per data fingerprint: another labels folder adds its own (#12 item 6)."""
     from typer.testing import CliRunner
 
-    from bench import leaderboard as lb
+    from bench.scoring import leaderboard as lb
     from bench.cli import app
-    from bench.store import fingerprint
+    from bench.data.store import fingerprint
 
     from .conftest import small_labels
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.annotate import annotate, leader
+from bench.analysis.annotate import annotate, leader
 from bench.cli import app
-from bench.predict import InputError
-from bench.sentences import split_sentences as split, split_stream
-from bench.training import train
+from bench.models.predict import InputError
+from bench.data.sentences import split_sentences as split, split_stream
+from bench.models.training import train
 
 from .conftest import read
 
@@ -61,7 +61,7 @@ def test_annotate_a_plain_text_article_end_to_end(models3: tuple[Path, Path], tm
     # every actor reported is one the gazetteer found in that sentence
     found = {("RUS", "Moscow"), ("POL", "Poland"), ("USA", "U.S."), ("RUS", "Russia"), ("NATO", "NATO"), ("EU", "Brussels")}
     assert {(a["actor"], a["mention"]) for o in out for a in o["actors"]} <= found
-    from bench.postures import predicted_sentences  # the output is what `postures --predictions` reads
+    from bench.analysis.postures import predicted_sentences  # the output is what `postures --predictions` reads
 
     assert [s.id for s in predicted_sentences(tmp_path / "out.jsonl")] == [o["id"] for o in out]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import artifacts
-from bench.training import train
+from bench.models import artifacts
+from bench.models.training import train
 
 
 def test_manifest_records_what_reproduces_the_model(trained: tuple[Path, Path]) -> None:
@@ -58,7 +58,7 @@ def test_training_is_deterministic_and_skips_current_models(trained: tuple[Path,
 
 
 def test_a_changed_grid_makes_a_model_stale(trained: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench import models
+    from bench.models import registry as models
 
     lab, _ = trained
     first = train("tfidf-cnb", "tension", "document", 0, lab, tmp_path)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.cards import FIELDS, CardError, card_problems, load_card, split_conflict, summary
+from bench.scoring.cards import FIELDS, CardError, card_problems, load_card, split_conflict, summary
 
 GOOD = {"name": "MiniLM fine-tuned", "reference": "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2",
         "description": "all-MiniLM-L6-v2 fine-tuned end to end", "parameters": 22_700_000, "trained_on": "document",

@@ -142,20 +142,20 @@ def test_predict_command(trained: tuple[Path, Path], tmp_path: Path) -> None:
 
 
 def test_export_model_skops(trained: tuple[Path, Path], tmp_path: Path) -> None:
-    from bench.sharing import load_skops
+    from bench.models.sharing import load_skops
 
     lab, mod = trained
     out = tmp_path / "m.skops"
     res = runner.invoke(app, ["export-model", "actor-prior", "--task", "stance", "-o", str(out), "--models", str(mod)])
     assert res.exit_code == 0, res.output
-    assert "bench.models.ActorPrior" in res.output
+    assert "bench.models.registry.ActorPrior" in res.output
     import pandas as pd
     import pytest
     import skops.io as sio
 
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
         sio.load(out, trusted=[])
-    est = load_skops(out, trusted=["bench.models.ActorPrior"])
+    est = load_skops(out, trusted=["bench.models.registry.ActorPrior"])
     assert est.predict(pd.DataFrame({"actor": ["RUS"]}))[0] in ("pro-cooperation", "cautious", "deterrence-seeking")
 
 
@@ -337,7 +337,7 @@ def test_fix_hints_keep_the_users_folders(labels: Path, tmp_path: Path) -> None:
 
 
 def test_after_add_the_leaderboard_shows_the_stale_tables_with_their_fingerprint(labels: Path, tmp_path: Path) -> None:
-    from bench.store import fingerprint
+    from bench.data.store import fingerprint
 
     common = ["--labels", str(labels), "--models", str(tmp_path / "models")]
     for cmd in (["train", "-m", "majority", "-t", "tension", *common], ["eval", "-m", "majority", "-t", "tension", "--no-plots", *common]):

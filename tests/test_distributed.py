@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.features import examples
-from bench.schema import load_actors
-from bench.splits import select
-from bench.store import load_records
-from bench.training import parallel, search
+from bench.data.features import examples
+from bench.data.schema import load_actors
+from bench.data.splits import select
+from bench.data.store import load_records
+from bench.models.training import parallel, search
 
 pytest.importorskip("distributed")
 
@@ -33,7 +33,7 @@ def test_an_unreachable_scheduler_is_one_line_naming_the_address() -> None:
     from typer.testing import CliRunner
 
     from bench.cli import app
-    from bench.cluster import SchedulerError
+    from bench.models.cluster import SchedulerError
 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))

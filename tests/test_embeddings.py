@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import embeddings
+from bench.models import embeddings
 
 
 class FakeModel:
@@ -33,7 +33,7 @@ def test_embeddings_are_cached_by_text_hash(tmp_path: Path, monkeypatch: pytest.
 def test_minilm_model_needs_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from bench.models import available
+    from bench.models.registry import available
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import leaderboard as lb
-from bench.artifacts import ModelError
-from bench.evaluation import evaluate, predict_test
-from bench.store import append_records, fingerprint
-from bench.training import train
+from bench.scoring import leaderboard as lb
+from bench.models.artifacts import ModelError
+from bench.scoring.evaluation import evaluate, predict_test
+from bench.data.store import append_records, fingerprint
+from bench.models.training import train
 
 
 def test_evaluate_writes_complete_records(trained: tuple[Path, Path]) -> None:
@@ -78,7 +78,7 @@ def test_leaderboard_ranks_current_records_and_flags_stale_ones(trained: tuple[P
 
 
 def test_git_commit_is_recorded_or_none(tmp_path: Path) -> None:
-    from bench.evaluation import git_commit
+    from bench.scoring.evaluation import git_commit
 
     assert git_commit(tmp_path) is None  # not a checkout: no made-up commit
 
@@ -87,7 +87,7 @@ def test_compare_reuses_stored_predictions_of_the_same_model_file(trained: tuple
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from bench import artifacts
+    from bench.models import artifacts
 
     lab, src = trained
     mod = tmp_path / "models"

@@ -20,8 +20,8 @@ def example(name: str):  # noqa: ANN201
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """(labels, models, export) with majority and tfidf-lr-blind trained for both tasks."""
-    from bench.hf import export
-    from bench.training import train
+    from bench.data.hf import export
+    from bench.models.training import train
 
     root = tmp_path_factory.mktemp("sk")
     lab = small_labels(root / "labels", docs_per_dataset=12)
@@ -37,10 +37,10 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
 def test_sklearn_export_scores_like_the_registered_model(setup, name, task, tmp_path):
     """Trained on the export, answering `test-inputs`, scored through `score`: the recorded scores are
     exactly the registered model's record (macro-F1 and every other metric, with the same intervals)."""
-    from bench import leaderboard as lb
-    from bench.artifacts import model_path, read_manifest
-    from bench.evaluation import evaluate
-    from bench.submission import score_predictions, test_inputs
+    from bench.scoring import leaderboard as lb
+    from bench.models.artifacts import model_path, read_manifest
+    from bench.scoring.evaluation import evaluate
+    from bench.scoring.submission import score_predictions, test_inputs
 
     lab, mod, exp = setup
     C = read_manifest(model_path(mod, name, task, "document"))["params"].get("clf__C", 1.0)

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from click.testing import CliRunner
 from typer.main import get_command
 
-from bench import leaderboard as lb
+from bench.scoring import leaderboard as lb
 from bench.cli import app
-from bench.predict import InputError, predict_file
-from bench.schema import (MAX_FIELD_CHARS, MAX_LINE_BYTES, MAX_TEXT_CHARS, OPTIONAL_FIELDS, REQUIRED_FIELDS, STANCES,
+from bench.models.predict import InputError, predict_file
+from bench.data.schema import (MAX_FIELD_CHARS, MAX_LINE_BYTES, MAX_TEXT_CHARS, OPTIONAL_FIELDS, REQUIRED_FIELDS, STANCES,
                           TENSIONS, load_actors, valid_date)
-from bench.store import LabelError, append_records, check_store
+from bench.data.store import LabelError, append_records, check_store
 
 from .conftest import LABELS, REPO, small_labels
 
@@ -66,7 +66,7 @@ def small_registry(labels: Path) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    from bench.training import train
+    from bench.models.training import train
 
     root = tmp_path_factory.mktemp("fuzz")
     labels = small_labels(root / "labels", docs_per_dataset=2)
@@ -446,7 +446,7 @@ def test_fuzz_leaderboard_command_refuses_unreadable_lines(world: World, case: t
 @given(st.text(max_size=12).filter(lambda s: s not in ACTOR_IDS and s.strip() not in ("majority", "tfidf-lr")),
        st.sampled_from(["predict", "export-model", "compare", "eval", "train"]))
 def test_fuzz_unknown_model_names_are_one_line(world: World, name: str, command: str) -> None:
-    from bench.models import REGISTRY
+    from bench.models.registry import REGISTRY
 
     if name in REGISTRY:
         return
@@ -520,7 +520,7 @@ def bad_import_file(draw: st.DrawFn) -> tuple[str, bytes, int]:
 @settings(max_examples=150)
 @given(bad_import_file())
 def test_fuzz_import_refuses_bad_rows(world: World, case: tuple[str, bytes, int]) -> None:
-    from bench.importing import import_records
+    from bench.data.importing import import_records
 
     suffix, content, line = case
     with input_file(world.work / f"rows{suffix}", content) as path:
@@ -586,7 +586,7 @@ SCORE_IDS = ["t-1", "t-2::RUS", "t-3"]
 @settings(max_examples=150)
 @given(bad_predictions(SCORE_IDS))
 def test_fuzz_score_refuses_bad_prediction_files(world: World, case: tuple[bytes, int]) -> None:
-    from bench.submission import SubmissionError, read_predictions
+    from bench.scoring.submission import SubmissionError, read_predictions
 
     content, line = case
     path = world.work / "predictions.jsonl"
@@ -604,7 +604,7 @@ def test_fuzz_score_refuses_bad_prediction_files(world: World, case: tuple[bytes
 @settings(max_examples=30)
 @given(st.data())
 def test_fuzz_score_command_refuses_bad_prediction_files(world: World, data: st.DataObject) -> None:
-    from bench.submission import test_inputs
+    from bench.scoring.submission import test_inputs
 
     ids = [x["id"] for x in test_inputs("tension", "document", world.labels)]
     assert ids, "the small store needs a test side"

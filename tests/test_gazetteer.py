@@ -6,9 +6,9 @@ from pathlib import Path
 
 from hypothesis import given, strategies as st
 
-from bench.gazetteer import Gazetteer, audit, detect, gazetteer, speaks_for_self
-from bench.features import find_mention, frame
-from bench.schema import Actor, load_actors
+from bench.data.gazetteer import Gazetteer, audit, detect, gazetteer, speaks_for_self
+from bench.data.features import find_mention, frame
+from bench.data.schema import Actor, load_actors
 
 REPO = Path(__file__).resolve().parent.parent
 ACTORS = load_actors(REPO / "labels" / "actors.toml")

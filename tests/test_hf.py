@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.hf import export, load_dataset
-from bench.schema import STANCES, TENSIONS
-from bench.splits import select
-from bench.store import load_records
+from bench.data.hf import export, load_dataset
+from bench.data.schema import STANCES, TENSIONS
+from bench.data.splits import select
+from bench.data.store import load_records
 
 
 def test_dataset_dict_with_fixed_class_labels(labels: Path) -> None:
@@ -42,7 +42,7 @@ def test_re_export_after_new_labels_is_not_served_from_the_cache(labels: Path, t
     """`datasets` caches a local folder by name: a second export of changed data must still load fresh."""
     import datasets
 
-    from bench.store import append_records
+    from bench.data.store import append_records
 
     cache = str(tmp_path / "cache")
     out = tmp_path / "hf"
@@ -57,7 +57,7 @@ def test_re_export_after_new_labels_is_not_served_from_the_cache(labels: Path, t
 
 
 def test_card_lists_the_licence_of_every_dataset_including_a_users(labels: Path, tmp_path: Path) -> None:
-    from bench.store import append_records
+    from bench.data.store import append_records
 
     append_records("mine", [{"id": "mine-1", "text": "An added sentence about NATO and Moscow.", "doc": "mine-doc",
                              "tension": "low", "stances": [], "source": "t", "license": "CC-BY-SA-4.0 <b>|x"}], labels)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.importing import PairError, format_pairs, import_records, parse_pairs
-from bench.store import LabelError, load_records
+from bench.data.importing import PairError, format_pairs, import_records, parse_pairs
+from bench.data.store import LabelError, load_records
 
 from .conftest import LABELS, read
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import labeller
+from bench.annotation import labeller
 from bench.cli import app
-from bench.labeller import LabelSession, DatasetSink, dataset_session, suggest_actors_in, fuzzy_actors
-from bench.schema import load_actors
-from bench.store import check_store
+from bench.annotation.labeller import LabelSession, DatasetSink, dataset_session, suggest_actors_in, fuzzy_actors
+from bench.data.schema import load_actors
+from bench.data.store import check_store
 
 from .conftest import pool_labels, read
 

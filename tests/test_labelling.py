@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.labelling import add_sentence
-from bench.store import LabelError
+from bench.annotation.labelling import add_sentence
+from bench.data.store import LabelError
 
 
 def test_text_that_is_not_valid_unicode_is_refused_not_crashed(labels: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import leaderboard as lb
+from bench.scoring import leaderboard as lb
 from bench.cli import app
 
 from .conftest import REPO
@@ -73,12 +73,12 @@ def test_update_keeps_every_readable_record(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [["leaderboard"], ["agreement"], ["eval", "-m", "majority", "-t", "tension"]])
 def test_commands_report_the_line_in_one_line_and_change_nothing(tmp_path: Path, labels: Path, command: list[str],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import bench.evaluation
+    import bench.scoring.evaluation
 
     models = board(tmp_path, b'{"task": "stance", "spl', at=2)
     before = sorted((p.name, p.read_bytes()) for p in models.iterdir())
     work: list[str] = []
-    monkeypatch.setattr(bench.evaluation, "evaluate", lambda *a, **k: work.append("evaluate") or [])
+    monkeypatch.setattr(bench.scoring.evaluation, "evaluate", lambda *a, **k: work.append("evaluate") or [])
     res = runner.invoke(app, [*command, "--labels", str(labels), "--models", str(models)])
     assert res.exit_code == 1, res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)

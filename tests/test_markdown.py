@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.markdown import escape
+from bench.data.markdown import escape
 
 
 def test_markup_and_html_are_shown_not_rendered() -> None:

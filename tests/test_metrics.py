@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, mean_absolute_error
 
-from bench import metrics as m
-from bench.schema import STANCES, TENSIONS
+from bench.scoring import metrics as m
+from bench.data.schema import STANCES, TENSIONS
 
 
 def test_stance_metrics_by_hand() -> None:

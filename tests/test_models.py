@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import artifacts as models_errors
-from bench import models
-from bench.features import examples, mark
-from bench.schema import load_actors
-from bench.splits import select
-from bench.store import load_records
-from bench.training import cv
+from bench.models import artifacts as models_errors
+from bench.models import registry as models
+from bench.data.features import examples, mark
+from bench.data.schema import load_actors
+from bench.data.splits import select
+from bench.data.store import load_records
+from bench.models.training import cv
 
 
 def test_registry_has_the_baselines() -> None:
@@ -81,7 +81,7 @@ def test_every_model_fits_and_predicts_probabilities(labels: Path, name: str) ->
 def test_actor_aware_model_uses_the_actor() -> None:
     """Same sentence, two actors with opposite stances: the blind model cannot tell them apart."""
     actors = load_actors(Path(__file__).resolve().parent.parent / "labels" / "actors.toml")
-    from bench.features import stance_row
+    from bench.data.features import stance_row
 
     rows, y = [], []
     for i in range(30):

@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import models
-from bench.features import examples
-from bench.outofcore import balanced_weights, fit_chunks
-from bench.schema import load_actors
-from bench.store import load_records
+from bench.models import registry as models
+from bench.data.features import examples
+from bench.models.outofcore import balanced_weights, fit_chunks
+from bench.data.schema import load_actors
+from bench.data.store import load_records
 
 
 def test_balanced_weights_are_scikit_learns() -> None:

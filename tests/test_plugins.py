@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import models, plugins
+from bench.models import registry as models, plugins
 from bench.cli import app
 from tests.conftest import read, small_labels
 
@@ -150,7 +150,7 @@ def test_entry_point_returning_specs(tmp_path, monkeypatch, clean_registry):
     root = tmp_path / "site"
     distribution(root, monkeypatch, entry="specs = extplug:SPECS")
     (root / "extplug" / "__init__.py").write_text(textwrap.dedent('''
-        from bench.models import ModelSpec, REGISTRY
+        from bench.models.registry import ModelSpec, REGISTRY
         SPECS = [ModelSpec("spec-majority", REGISTRY["majority"].factory, tasks=("tension",))]
     '''))
     assert models.get("spec-majority").tasks == ("tension",)

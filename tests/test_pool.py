@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import pool
+from bench.data import pool
 from bench.cli import app
-from bench.store import LabelError, append_records, load_records
+from bench.data.store import LabelError, append_records, load_records
 
 from .conftest import LABELS, read
 
@@ -22,7 +22,7 @@ def real_doc(labels: Path, n: int = 5) -> list[str]:
     The first such speech whose sentences pySBD splits back exactly (some UN transcripts hold stray
     full stops, "about and. carrying", which any splitter rightly splits).
     """
-    from bench.sentences import split_sentences
+    from bench.data.sentences import split_sentences
 
     have = {r["doc"] for r in load_records(labels)}
     recs = [r for r in read(LABELS / "un-debates.jsonl") if r["doc"] not in have]

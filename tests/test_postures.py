@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.postures import POSTURE_COLUMNS, TENSION_COLUMNS, postures
-from bench.store import LabelError
+from bench.analysis.postures import POSTURE_COLUMNS, TENSION_COLUMNS, postures
+from bench.data.store import LabelError
 
 from .conftest import read, small_labels
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.predict import InputError, predict_file
+from bench.models.predict import InputError, predict_file
 
 from .conftest import read
 
@@ -62,7 +62,7 @@ def test_unknown_actor_and_stray_mention_are_refused(trained: tuple[Path, Path],
 
 
 def test_probabilities_follow_the_label_order(trained: tuple[Path, Path], tmp_path: Path) -> None:
-    from bench.schema import STANCES
+    from bench.data.schema import STANCES
 
     lab, mod = trained
     inp = tmp_path / "in.jsonl"
@@ -109,9 +109,9 @@ def test_crlf_input_is_read(trained: tuple[Path, Path], tmp_path: Path) -> None:
 
 def test_worker_processes_write_what_the_model_predicts(trained: tuple[Path, Path], tmp_path: Path) -> None:
     """Two scoring processes, features built once per batch: the same lines as the plain estimator gives."""
-    from bench import artifacts
-    from bench.features import frame
-    from bench.schema import load_actors
+    from bench.models import artifacts
+    from bench.data.features import frame
+    from bench.data.schema import load_actors
 
     lab, mod = trained
     texts = ["NATO warned Russia over the troops on the border.", "Estonia welcomed the new cooperation with Finland.",

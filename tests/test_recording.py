@@ -3,9 +3,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bench import leaderboard as lb
-from bench.evaluation import evaluate
-from bench.recording import evaluate_and_record, record_results
+from bench.scoring import leaderboard as lb
+from bench.scoring.evaluation import evaluate
+from bench.scoring.recording import evaluate_and_record, record_results
 
 
 def test_evaluate_and_record_writes_leaderboard_and_pictures(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -39,15 +39,15 @@ def test_markdown_escapes_card_text_and_marks_external_rows() -> None:
 
 
 def test_forest_plot_rows_follow_the_ranking_with_floor_ceiling_and_external_marks(monkeypatch, tmp_path: Path) -> None:
-    import bench.plots
+    import bench.scoring.plots
 
     def rec(model: str, value: float, split: str = "document", **extra) -> dict:
         return {"task": "stance", "split": split, "model": model, "n_test": 10, "stale": False, "rank": extra.pop("rank", 1),
                 "metrics": {"macro_f1": {"value": value, "ci_low": value - 0.1, "ci_high": value + 0.1}}, **extra}
 
     seen = {}
-    monkeypatch.setattr(bench.plots, "forest_png", lambda points, lines, metric, title, path: seen.setdefault(path.name, (points, lines)))
-    from bench.recording import forest_plots
+    monkeypatch.setattr(bench.scoring.plots, "forest_png", lambda points, lines, metric, title, path: seen.setdefault(path.name, (points, lines)))
+    from bench.scoring.recording import forest_plots
 
     recs = [rec("majority", 0.2, rank=3), rec("ext", 0.6, external=True), rec("tfidf-lr", 0.7),
             rec("human", 0.95), rec("tfidf-lr", 0.5, split="temporal")]

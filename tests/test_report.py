@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import models as registry
+from bench.models import registry
 from bench.cli import app
 
 from .conftest import LABELS, read

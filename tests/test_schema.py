@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.schema import (MAX_FIELD_CHARS, MAX_TEXT_CHARS, STANCES, TENSIONS, check_record, dataset_name_problem, load_actors,
+from bench.data.schema import (MAX_FIELD_CHARS, MAX_TEXT_CHARS, STANCES, TENSIONS, check_record, dataset_name_problem, load_actors,
                           suggest_actors, valid_date)
 
 from .conftest import LABELS

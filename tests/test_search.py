@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import models, search
-from bench.features import examples
-from bench.schema import load_actors
-from bench.splits import select
-from bench.store import load_records
-from bench.training import cv
+from bench.models import registry as models, search
+from bench.data.features import examples
+from bench.data.schema import load_actors
+from bench.data.splits import select
+from bench.data.store import load_records
+from bench.models.training import cv
 
 
 @pytest.fixture()

@@ -5,9 +5,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.splits import assign, doc_side, select, temporal_cutoff
-from bench.store import append_records, load_records
-from bench.schema import year_of
+from bench.data.splits import assign, doc_side, select, temporal_cutoff
+from bench.data.store import append_records, load_records
+from bench.data.schema import year_of
 
 
 @given(st.text(min_size=1, max_size=30))

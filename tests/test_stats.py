@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.stats import source_name, summary
-from bench.store import load_records
+from bench.data.stats import source_name, summary
+from bench.data.store import load_records
 
 
 def test_summary_counts_add_up(labels: Path) -> None:
@@ -23,7 +23,7 @@ def test_source_names_drop_the_mirror() -> None:
 
 
 def test_summary_counts_how_sentences_were_selected(labels: Path) -> None:
-    from bench.store import append_records
+    from bench.data.store import append_records
 
     base = {"doc": "d", "tension": "low", "stances": [], "source": "test", "license": "CC0-1.0"}
     append_records("user", [{**base, "id": "s-1", "text": "One sentence here.", "selected_by": "uncertain:0.0123"},

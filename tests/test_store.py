@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.schema import MAX_LINE_BYTES
-from bench.store import LabelError, append_records, check_store, fingerprint, load_records
+from bench.data.schema import MAX_LINE_BYTES
+from bench.data.store import LabelError, append_records, check_store, fingerprint, load_records
 
 from .conftest import REPO
 
@@ -177,7 +177,7 @@ def test_refused_write_leaves_stale_temp_files_alone(labels: Path) -> None:
 
 
 def test_remove_and_replace_records_keep_other_lines_byte_for_byte(labels: Path) -> None:
-    from bench.store import remove_records, replace_records
+    from bench.data.store import remove_records, replace_records
 
     path = labels / "user.jsonl"
     append_records("user", [new_record(), new_record(id="new-2", text="Moscow warned Warsaw.", stances=[])], labels)
@@ -196,7 +196,7 @@ def test_remove_and_replace_records_keep_other_lines_byte_for_byte(labels: Path)
 
 
 def test_side_file_lines_append_and_go(tmp_path: Path) -> None:
-    from bench.store import append_lines, remove_lines
+    from bench.data.store import append_lines, remove_lines
 
     path = tmp_path / "pool" / "skipped.jsonl"
     append_lines(path, [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}], tmp_path)
@@ -209,7 +209,7 @@ WRITER = r'''
 import sys, time
 from pathlib import Path
 
-import bench.store as store
+import bench.data.store as store
 
 root, mode, start, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if mode == "pause":  # stop between writing the temporary file and the rename, and say so
@@ -284,7 +284,7 @@ def test_concurrent_writers_lose_nothing(labels: Path) -> None:
 
 @pytest.mark.parametrize("bad", [b"{oops", b"\xff\xfe", b"[1, 2]", b"\xef\xbb\xbf{}"])
 def test_side_file_writers_refuse_a_file_they_cannot_read(labels: Path, bad: bytes) -> None:
-    from bench.store import append_lines, remove_lines, remove_records
+    from bench.data.store import append_lines, remove_lines, remove_records
 
     side = labels / "pool" / "unlabelled.jsonl"
     side.parent.mkdir()

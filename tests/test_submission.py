@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from bench import leaderboard as lb
+from bench.scoring import leaderboard as lb
 from bench.cli import app
-from bench.schema import STANCES, TENSIONS
-from bench.submission import SubmissionError, external_path, line_problems, probability_problems, read_predictions
-from bench.submission import test_inputs as make_inputs
+from bench.data.schema import STANCES, TENSIONS
+from bench.scoring.submission import SubmissionError, external_path, line_problems, probability_problems, read_predictions
+from bench.scoring.submission import test_inputs as make_inputs
 
 from .conftest import read
 
@@ -57,7 +57,7 @@ def scored(trained: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory)
 
 
 def test_inputs_have_the_export_ids_and_no_labels(trained: tuple[Path, Path]) -> None:
-    from bench.hf import load_dataset
+    from bench.data.hf import load_dataset
 
     lab, _ = trained
     for task in ("stance", "tension"):
@@ -75,7 +75,7 @@ def test_inputs_have_the_export_ids_and_no_labels(trained: tuple[Path, Path]) ->
 def test_recorded_score_equals_independent_macro_f1(scored: dict) -> None:
     from sklearn.metrics import f1_score
 
-    from bench.hf import load_dataset
+    from bench.data.hf import load_dataset
 
     test = load_dataset("stance", "document", scored["labels"])["test"]
     gold = {i: STANCES[y] for i, y in zip(test["id"], test["label"])}
@@ -146,7 +146,7 @@ def test_card_trained_on_another_split_is_refused(scored: dict, tmp_path: Path) 
 
 def test_predict_on_test_inputs_scores_like_eval_and_compare_uses_the_stored_file(scored: dict, tmp_path: Path) -> None:
     """test-inputs -> predict -> score reproduces the registered model's record; compare reads the kept copy."""
-    from bench.evaluation import evaluate
+    from bench.scoring.evaluation import evaluate
 
     lab, mod = scored["labels"], scored["models"]
     out = tmp_path / "tfidf.jsonl"
@@ -212,8 +212,8 @@ def test_probabilities_valid_iff_keys_are_the_labels_and_they_sum_to_one(values:
 
 
 def test_changed_labels_make_the_external_row_stale_and_score_again_refreshes_it(scored: dict, tmp_path: Path) -> None:
-    from bench.splits import doc_side
-    from bench.store import append_records, fingerprint
+    from bench.data.splits import doc_side
+    from bench.data.store import append_records, fingerprint
 
     lab = shutil.copytree(scored["labels"], tmp_path / "labels")
     mod = shutil.copytree(scored["models"], tmp_path / "models", ignore=shutil.ignore_patterns("*.joblib", "plots"))
@@ -240,6 +240,6 @@ def test_test_inputs_refuses_a_folder_as_output(trained: tuple[Path, Path], tmp_
 
 @pytest.mark.parametrize("name", ["ext\n", "ext\nx", "a b", ""])
 def test_external_names_are_matched_whole(name: str, tmp_path: Path) -> None:
-    from bench.submission import name_problems
+    from bench.scoring.submission import name_problems
 
     assert name_problems(name, "tension", "document", tmp_path) != []

@@ -1,0 +1,1 @@
+"""The analysis stage: annotate, posture_plots, postures."""

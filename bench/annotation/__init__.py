@@ -1,0 +1,1 @@
+"""The annotation stage: active, adjudication, agreement, labeller, labelling."""

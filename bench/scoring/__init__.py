@@ -1,0 +1,1 @@
+"""The scoring stage: cards, evaluation, leaderboard, metrics, plots, recording, submission."""

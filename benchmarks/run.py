@@ -99,7 +99,8 @@ def predict_memory() -> dict:
         tmp = Path(tmp)
         path = artifacts.model_path(tmp, "actor-prior", "stance", "document")
         est = ActorPrior().fit(pd.DataFrame({"actor": ["RUS", "USA", "NATO"]}), ["cautious", "deterrence-seeking", "pro-cooperation"])
-        artifacts.save(est, path, {"model": "actor-prior", "task": "stance", "split": "document", "seed": 0})
+        artifacts.save(est, path, {"model": "actor-prior", "task": "stance", "split": "document", "seed": 0,
+                                   "data_fingerprint": "benchmark"})
         line = json.dumps({"text": "NATO ministers discussed the Russian deployments near the border.", "actor": "NATO"}) + "\n"
         out = {}
         for n in (20_000, 80_000):

@@ -101,3 +101,21 @@ def test_cli_annotate_and_default_models(models3: tuple[Path, Path], tmp_path: P
     res = runner.invoke(app, ["annotate", str(article), "-o", str(tmp_path / "o.jsonl"), "--labels", str(lab), "--models", str(mod)])
     assert res.exit_code == 0, res.output
     assert "wrote 4 sentence(s)" in res.output and len(read(tmp_path / "o.jsonl")) == 4
+
+
+def test_default_model_skips_external_rows_and_untrained_models(models3: tuple[Path, Path], tmp_path: Path) -> None:
+    """An external leader (predictions made elsewhere) or an untrained one cannot annotate: take the next runnable."""
+    from bench.data.store import fingerprint
+    from bench.scoring import leaderboard as lb
+    from bench.scoring.evaluation import evaluate
+
+    lab, mod0 = models3
+    mod = tmp_path / "models"
+    shutil.copytree(mod0, mod)
+    recs = evaluate(["majority", "actor-prior"], "stance", "document", lab, mod)
+    best = max(recs, key=lambda r: r["metrics"]["macro_f1"]["value"])
+    ext = {**json.loads(json.dumps(best)), "model": "ext-model", "external": True}
+    ghost = {**json.loads(json.dumps(best)), "model": "tfidf-svm"}  # registered, not trained in this folder
+    ext["metrics"]["macro_f1"]["value"], ghost["metrics"]["macro_f1"]["value"] = 0.999, 0.998
+    lb.save([*recs, ext, ghost], mod, fingerprint(lab))
+    assert leader("stance", labels=lab, models=mod) == best["model"]

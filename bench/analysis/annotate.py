@@ -36,14 +36,27 @@ CONTEXT_FIELDS = ("doc", "date", "speaker", "speaker_country", "title", "source"
 
 
 def leader(task: str, split: str = "document", labels: str | Path | None = None, models: str | Path | None = None) -> str:
-    """The current rank-1 model of a task on the leaderboard (current data only), else the fallback."""
-    from ..scoring import leaderboard as lb
+    """The best-ranked model of a task on the leaderboard (current data only) that can run here, else the fallback.
 
-    path = lb.path_jsonl(models_dir(models))
+    External rows (predictions made elsewhere) cannot annotate new text, and a model needs its extra
+    installed and a trained file, so the first such model in rank order is taken.
+    """
+    from ..models import artifacts, registry
+    from ..scoring import leaderboard as lb
+    from ..data.tasks import TASK_SPECS
+
+    mod = models_dir(models)
+    path = lb.path_jsonl(mod)
     records = lb.rerank(lb.load(path), fingerprint(labels)) if path.exists() else []
-    tops = [r for r in records if r["task"] == task and r["split"] == split and not r.get("stale")
-            and r.get("leader") == r["model"]]
-    return tops[0]["model"] if tops else FALLBACK[task]
+    primary = TASK_SPECS[task].primary
+    rows = sorted((r for r in records if r["task"] == task and r["split"] == split and not r.get("stale")
+                   and r.get("rank") is not None and not r.get("external")),
+                  key=lambda r: (r["rank"], -r["metrics"][primary]["value"], r["model"]))
+    for r in rows:
+        name = r["model"]
+        if name in registry.REGISTRY and registry.available(name) and artifacts.model_path(mod, name, task, split).exists():
+            return name
+    return FALLBACK[task]
 
 
 def _csv_inputs(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

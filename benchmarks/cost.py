@@ -1,15 +1,22 @@
-"""One cost-curve measurement in a fresh process: `python benchmarks/cost.py STAGE MODEL N WORKDIR`.
+"""One cost-curve measurement in a fresh process: `python benchmarks/cost.py STAGE MODEL N WORKDIR [MODELS]`.
 
 STAGE is train, predict or eval; N records are resampled (seed 0) from the real stance training
-rows of the document split. Prints one JSON line: wall seconds of the stage and the process's peak
-resident memory (VmHWM, so the import of the libraries is counted too). The parent
-(`benchmarks/run.py`) runs each size in its own process so that peaks do not mix.
+rows of the document split. Prints one JSON line: wall seconds of the stage, the process's peak
+resident memory (VmHWM, so the import of the libraries is counted too) and, for predict, the largest
+peak of its scoring worker processes (their VmHWM, polled from /proc while they run: ru_maxrss of
+children would start from the parent's size). The parent (`benchmarks/run.py`) runs each size in
+its own process so that peaks do not mix. STAGE `input` writes predict's N-line input file (streamed,
+in its own process so that predict's peak does not include making it) and prints nothing.
+predict reads the trained model from MODELS (default WORKDIR/models); models trained here go to
+WORKDIR/cost-models/N, never over those.
 """
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -47,7 +54,7 @@ def resampled_chunks(n: int, seed: int = 0):
     return chunks
 
 
-def train(model: str, n: int, work: Path) -> dict:
+def train(model: str, n: int, work: Path, models: Path) -> dict:
     from bench.models import artifacts
     from bench.models.registry import get
     from bench.models.outofcore import fit_chunks
@@ -63,29 +70,43 @@ def train(model: str, n: int, work: Path) -> dict:
         parts = list(chunks())
         X = pd.concat([p[0] for p in parts], ignore_index=True)
         est.fit(X, [lab for p in parts for lab in p[1]])
-    path = artifacts.model_path(work / "models", model, "stance", "document")
-    artifacts.save(est, path, {"model": model, "task": "stance", "split": "document", "seed": 0, "params": params})
+    path = artifacts.model_path(work / "cost-models" / str(n), model, "stance", "document")
+    from bench.data.store import fingerprint
+
+    # a fingerprint that no real data has: the model loads, and is never taken for one trained on the labels
+    artifacts.save(est, path, {"model": model, "task": "stance", "split": "document", "seed": 0, "params": params,
+                               "data_fingerprint": f"resampled-{n}-of-{fingerprint(None)}"})
     return {"mode": "out-of-core partial_fit" if model == "hashing-sgd" else "in memory"}
 
 
-def predict(model: str, n: int, work: Path) -> dict:
+def predict_input(n: int, work: Path) -> Path:
+    """predict's n-line input: resampled (seed 1) real stance sentences with their actor, written a chunk at a time."""
+    inp = work / f"predict-{n}.jsonl"
+    if inp.exists():
+        return inp
+    data, _, _ = base_rows()
+    rng = np.random.default_rng(1)
+    tmp = inp.with_suffix(".part")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for start in range(0, n, CHUNK):
+            fh.write("".join(json.dumps({"text": data[i]["text"], "actor": data[i]["actor"]}) + "\n"
+                             for i in rng.integers(0, len(data), size=min(CHUNK, n - start))))
+    tmp.replace(inp)
+    return inp
+
+
+def predict(model: str, n: int, work: Path, models: Path) -> dict:
     from bench.models.predict import predict_file
 
-    inp = work / f"predict-{n}.jsonl"
-    if not inp.exists():
-        data, _, _ = base_rows()
-        rng = np.random.default_rng(1)
-        with open(inp, "w", encoding="utf-8") as fh:
-            for start in range(0, n, CHUNK):
-                for i in rng.integers(0, len(data), size=min(CHUNK, n - start)):
-                    d = data[i]
-                    fh.write(json.dumps({"text": d["text"], "actor": d["actor"]}) + "\n")
-    t0 = time.perf_counter()
-    predict_file(model, "stance", inp, work / "predictions.jsonl", models=work / "models")
-    return {"seconds": time.perf_counter() - t0}  # without writing the input file
+    inp = predict_input(n, work)
+    with WorkerPeaks() as workers:
+        t0 = time.perf_counter()
+        predict_file(model, "stance", inp, work / "predictions.jsonl", models=models)
+        secs = time.perf_counter() - t0
+    return {"seconds": secs, "workers": len(workers.peaks), "peak_rss_worker_mib": round(max(workers.peaks.values(), default=0) / 1024, 1)}
 
 
-def evaluate(model: str, n: int, work: Path) -> dict:
+def evaluate(model: str, n: int, work: Path, models: Path) -> dict:
     """Scoring n records as `eval` does: intervals, per-class, per-actor and per-source, from given predictions."""
     from bench.scoring import metrics
 
@@ -101,24 +122,81 @@ def evaluate(model: str, n: int, work: Path) -> dict:
     return {}
 
 
+def vm_hwm_kib(pid: int | str = "self") -> int | None:
+    """A process's own peak resident size in KiB (VmHWM), None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
 def vm_hwm_mib() -> float:
     """This process's own peak resident size (VmHWM): ru_maxrss would include the parent's at the fork."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kib = vm_hwm_kib()
+    return kib / 1024 if kib is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_pids(parent: int) -> list[int]:
+    """Children of `parent` started by multiprocessing's spawn (the scoring workers, not its resource tracker)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == parent and b"spawn_main" in (d / "cmdline").read_bytes():
+                pids.append(int(d.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+class WorkerPeaks:
+    """Polls the VmHWM of this process's spawned workers while the block runs; `peaks` maps pid to KiB.
+
+    VmHWM is a high-water mark, so the last reading before a worker exits is its peak up to then;
+    the poll interval bounds what is missed at the very end (the workers are idle then).
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval, self.peaks, self._stop = interval, {}, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while True:
+            for pid in worker_pids(me):
+                kib = vm_hwm_kib(pid)
+                if kib is not None:
+                    self.peaks[pid] = max(kib, self.peaks.get(pid, 0))
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> "WorkerPeaks":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def main() -> None:
     stage, model, n, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+    models = Path(sys.argv[5]) if len(sys.argv) > 5 else work / "models"
+    if stage == "input":
+        predict_input(n, work)
+        return
     t0 = time.perf_counter()
-    extra = {"train": train, "predict": predict, "eval": evaluate}[stage](model, n, work)
+    extra = {"train": train, "predict": predict, "eval": evaluate}[stage](model, n, work, models)
     secs = extra.pop("seconds", time.perf_counter() - t0)
     peak = vm_hwm_mib()
-    # an upper bound: a child's ru_maxrss starts from its parent's resident size at the fork
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"stage": stage, "model": model, "records": n, "seconds": round(secs, 2),
-                      "peak_rss_mib": round(peak, 1), "peak_source": "VmHWM", "peak_rss_worker_mib": round(workers, 1), **extra}))
+                      "peak_rss_mib": round(peak, 1), "peak_source": "VmHWM", **extra}))
 
 
 if __name__ == "__main__":

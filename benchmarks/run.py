@@ -287,6 +287,7 @@ def cost_curves(models_dir: Path, work: Path, sizes: list[int], in_memory_max: i
     est, _ = artifacts.load(artifacts.model_path(models_dir, "tfidf-lr", "stance", "document"))
     (work / "base-predictions.json").write_text(json.dumps([str(p) for p in est.predict(_examples("stance", "document").X)]))
     out = []
+    cost = [sys.executable, str(ROOT / "benchmarks" / "cost.py")]
     for n in sizes:
         for model in ("hashing-sgd", "tfidf-lr"):
             for stage in ("train", "predict", "eval"):
@@ -294,14 +295,19 @@ def cost_curves(models_dir: Path, work: Path, sizes: list[int], in_memory_max: i
                     continue
                 if stage == "eval" and model != "tfidf-lr":
                     continue
+                if stage == "predict":  # the input file in its own process, outside the measured one
+                    say(f"cost curve: writing a {n:,}-line predict input")
+                    subprocess.run([*cost, "input", model, str(n), str(work)], check=True)
                 say(f"cost curve: {stage} {model} {n:,}")
-                r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cost.py"), stage, model, str(n), str(work)],
-                                   capture_output=True, text=True)
+                r = subprocess.run([*cost, stage, model, str(n), str(work), str(models_dir)], capture_output=True, text=True)
                 if r.returncode != 0:
                     out.append({"stage": stage, "model": model, "records": n, "error": r.stderr.strip().splitlines()[-1:]})
-                    continue
-                out.append(json.loads(r.stdout.strip().splitlines()[-1]))
+                else:
+                    out.append(json.loads(r.stdout.strip().splitlines()[-1]))
+                say(f"cost curve: {json.dumps(out[-1])}")
                 save_partial("cost_curves", out)
+        for p in work.glob(f"predict-{n}.*"):  # ~200 MB at 1M: not kept once measured
+            p.unlink()
     return out
 
 
@@ -321,8 +327,12 @@ def plot_costs(curves: list[dict], path: Path) -> None:
         xs = [p["records"] for p in pts]
         axes[0].plot(xs, [p["seconds"] for p in pts], marker="o", label=label)
         mem = [p for p in pts if p.get("peak_source") == "VmHWM"]  # older ru_maxrss figures include the parent's memory
-        axes[1].plot([p["records"] for p in mem], [p["peak_rss_mib"] for p in mem], marker="o", label=label)
-    for ax, title, unit in ((axes[0], "time", "seconds"), (axes[1], "peak memory (main process, VmHWM)", "MiB resident")):
+        line, = axes[1].plot([p["records"] for p in mem], [p["peak_rss_mib"] for p in mem], marker="o", label=label)
+        work = [p for p in mem if p.get("workers")]
+        if work:  # predict's scoring processes: same colour, dashed
+            axes[1].plot([p["records"] for p in work], [p["peak_rss_worker_mib"] for p in work], marker="s", linestyle="--",
+                         color=line.get_color(), label=f"{label} (a worker)")
+    for ax, title, unit in ((axes[0], "time", "seconds"), (axes[1], "peak memory per process (VmHWM)", "MiB resident")):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("records (resampled real stance rows)")
@@ -330,6 +340,7 @@ def plot_costs(curves: list[dict], path: Path) -> None:
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8)
     fig.suptitle("stance-bench cost curves (2 cores, shared machine)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -420,6 +431,8 @@ def main() -> None:
                     "stages' results already in results.json are kept")
     ap.add_argument("--models", help="a models folder with the stance baselines trained and evaluated on the document split "
                     "(for reading, prediction and costs; default: train them in a temporary folder)")
+    ap.add_argument("--cost-sizes", type=lambda v: [int(x) for x in v.split(",")], metavar="N,N,...",
+                    help="record counts of the cost curves (default: 10000,100000,1000000; --quick: 10000,100000)")
     ap.add_argument("--render", action="store_true", help="measure nothing: redraw the README table and the PNG from results.json")
     ap.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
     args = ap.parse_args()
@@ -431,7 +444,7 @@ def main() -> None:
         args.only = ["render"]
     repeat = 1 if args.quick else 3
     splits = ["document"] if args.splits == 1 else list(SPLITS)
-    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    sizes = args.cost_sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     out = RESULTS
     res: dict = {}
     if not args.render:

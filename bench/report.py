@@ -14,9 +14,8 @@ from rich.text import Text
 
 from .scoring import leaderboard as lb
 from .scoring.recording import confusion_path
-from .data.schema import labels_for
 from .data.store import fingerprint, models_dir
-from .data.tasks import TASK_SPECS, scored_pairs
+from .data.tasks import TASK_SPECS
 
 
 def console() -> Console:
@@ -167,49 +166,39 @@ def rerun_hint(labels: str | Path | None = None, models: str | Path | None = Non
 
 def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: str | Path | None,
                      models: str | Path | None, con: Console) -> dict[str, Any]:
-    from .scoring import metrics
     from .scoring.cards import summary
-    from .scoring.evaluation import test_examples
-    from .scoring.submission import external_card, model_predictions
+    from .scoring.comparison import compare
+    from .scoring.submission import external_card
 
-    ex = test_examples(task, split, labels)
-    ya = model_predictions(a, task, split, ex, labels, models)
-    yb = model_predictions(b, task, split, ex, labels, models)
-    labs = labels_for(task)
-    primary, score = TASK_SPECS[task].primary, TASK_SPECS[task].primary_metric
-    ga, ya_, da = scored_pairs(task, ex.y, ya, ex.groups)
-    gb, yb_, db = scored_pairs(task, ex.y, yb, ex.groups)
-    _, DA = metrics.doc_confusions(da, ga, ya_, labs)
-    _, DB = metrics.doc_confusions(db, gb, yb_, labs)
-    diff, p = metrics.paired_bootstrap_pvalue(DA, DB, score)
-    fa, fb = metrics.f1_per_class(DA.sum(0)), metrics.f1_per_class(DB.sum(0))
-    con.rule(f"{a} vs {b} · {task} · {split} split · n={len(ex)}")
+    c = compare(a, b, task, split, labels, models)
+    side = c.side
+    con.rule(f"{a} vs {b} · {task} · {split} split · n={len(side)}")
     for name in (a, b):
         card = external_card(name, task, split, models)
         if card is not None:
             con.print(Text(f"{lb.EXTERNAL_MARK} {name} (external): {summary(card)}"))
-    verdict = "significant at 5%" if p < 0.05 else "not significant at 5%: they share a rank"
-    con.print(f"{primary} {a} {score(DA.sum(0)):.3f}, {b} {score(DB.sum(0)):.3f}; "
-              f"difference {diff:+.3f}, paired bootstrap over documents p = {p:.4f} ({verdict})")
+    verdict = "significant at 5%" if c.p_value < 0.05 else "not significant at 5%: they share a rank"
+    con.print(f"{c.primary} {a} {c.score_a:.3f}, {b} {c.score_b:.3f}; "
+              f"difference {c.difference:+.3f}, paired bootstrap over documents p = {c.p_value:.4f} ({verdict})")
     t = Table(title="per-class F1")
-    for c in ("class", a, b, "difference"):
-        t.add_column(c)
-    for lab, x, y in zip(labs, fa, fb):
+    for col in ("class", a, b, "difference"):
+        t.add_column(col)
+    for lab, x, y in zip(c.labels, c.f1_a, c.f1_b):
         t.add_row(lab, f"{x:.3f}", f"{y:.3f}", f"{x - y:+.3f}")
     con.print(t)
-    dis = [i for i in range(len(ex)) if ya[i] != yb[i]]
+    dis = c.disagreements
     if not dis:
         con.print("the two models make the same prediction on every test record")
     else:
         t = Table(title=f"{len(dis)} records where they disagree (first {min(show, len(dis))})")
-        for c in ("id", "text", "gold", a, b):
-            t.add_column(c, overflow="fold")
+        for col in ("id", "text", "gold", a, b):
+            t.add_column(col, overflow="fold")
         for i in dis[:show]:
-            text = ex.X["text"].iloc[i]
-            t.add_row(ex.X["id"].iloc[i], text if len(text) <= 160 else text[:159].rsplit(" ", 1)[0] + " …",
-                      ex.y[i], ya[i], yb[i])
+            text = side.text[i]
+            t.add_row(side.ids[i], text if len(text) <= 160 else text[:159].rsplit(" ", 1)[0] + " …",
+                      side.y[i], c.y_a[i], c.y_b[i])
         con.print(t)
-    return {"difference": diff, "p_value": p, "disagreements": len(dis)}
+    return {"difference": c.difference, "p_value": c.p_value, "disagreements": len(dis)}
 
 
 def print_agreement(labels: str | Path | None, models: str | Path | None, record: bool, con: Console) -> dict[str, Any]:

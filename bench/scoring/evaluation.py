@@ -60,7 +60,7 @@ def predictions_path(model_path: Path) -> Path:
     return model_path.with_suffix(".test-predictions.json")
 
 
-def _cached_predictions(path: Path, manifest: dict[str, Any] | None, fp: str, ex: Examples) -> list[str] | None:
+def cached_predictions(path: Path, manifest: dict[str, Any] | None, fp: str, ids: Sequence[str]) -> list[str] | None:
     """The stored predictions if they were made by this very model file on these test records."""
     import json
 
@@ -71,7 +71,7 @@ def _cached_predictions(path: Path, manifest: dict[str, Any] | None, fp: str, ex
         c = json.loads(cache.read_text())
     except (OSError, ValueError):
         return None
-    if (c.get("sha256") != manifest.get("sha256") or c.get("data_fingerprint") != fp or c.get("ids") != list(ex.X["id"])
+    if (c.get("sha256") != manifest.get("sha256") or c.get("data_fingerprint") != fp or c.get("ids") != list(ids)
             or artifacts.sha256_file(path) != manifest.get("sha256")):
         return None
     return [str(v) for v in c["y_pred"]]
@@ -98,7 +98,7 @@ def predict_test(name: str, task: str, split: str = "document", labels: str | Pa
     ex = ex if ex is not None else test_examples(task, split, lab)
     if reuse:
         manifest = artifacts.read_manifest(path)
-        cached = _cached_predictions(path, manifest, fp, ex) if manifest and manifest.get("data_fingerprint") == fp else None
+        cached = cached_predictions(path, manifest, fp, list(ex.X["id"])) if manifest and manifest.get("data_fingerprint") == fp else None
         if cached is not None and manifest is not None:
             return Predictions(name, task, split, ex, cached, None, manifest, 0.0)
     est, manifest = artifacts.load(path)
@@ -162,7 +162,14 @@ def signature(rec: dict[str, Any]) -> str:
 
 def evaluate(names: Sequence[str], task: str, split: str = "document", labels: str | Path | None = None,
              models: str | Path | None = None) -> list[dict[str, Any]]:
-    """Result records for each named model (all must be trained on the current data)."""
+    """Result records for each named model (all must be trained on the current data).
+
+    The test side is stored too (`comparison.store_side`), so that `compare` reads it back
+    instead of rebuilding it from the labels.
+    """
+    from .comparison import TestSide, store_side
+
     ex = test_examples(task, split, labels)
     fp = fingerprint(labels)
+    store_side(TestSide.of(ex), task, split, fp, models)
     return [result_record(predict_test(n, task, split, labels, models, ex, fp), labels, fp=fp) for n in names]

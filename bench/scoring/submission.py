@@ -281,8 +281,8 @@ def model_predictions(name: str, task: str, split: str, ex: Any, labels: str | P
 
     if name in names():
         return predict_test(name, task, split, labels, models, ex, reuse=True).y_pred
-    keep = external_path(models, name, task, split)
-    if not NAME.fullmatch(name) or not keep.exists():
+    found = external_predictions(name, task, split, list(ex.X["id"]), models)
+    if found is None:
         from ..models.registry import require
 
         try:
@@ -290,7 +290,20 @@ def model_predictions(name: str, task: str, split: str, ex: Any, labels: str | P
         except ModelError as exc:
             raise type(exc)(f"{exc}; nor is it an external row of the {task} task on the {split} split "
                             f"(stance-bench score FILE --name NAME adds one)") from None
-    ids = list(ex.X["id"])
+    assert found is not None
+    return found
+
+
+def external_predictions(name: str, task: str, split: str, ids: Sequence[str],
+                         models: str | Path | None = None) -> list[str] | None:
+    """An external row's kept predictions in the order of `ids` (None if there is no such row).
+
+    Raises SubmissionError when the kept file no longer answers the test side (the labels changed).
+    """
+    keep = external_path(models, name, task, split)
+    if not NAME.fullmatch(name) or not keep.exists():
+        return None
+    ids = list(ids)
     try:
         return read_predictions(keep, task, ids, f" of the {task} task on the {split} split").ordered(ids)
     except SubmissionError as exc:

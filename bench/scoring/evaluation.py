@@ -116,19 +116,20 @@ def predict_test(name: str, task: str, split: str = "document", labels: str | Pa
 
 
 def scored_record(task: str, split: str, model: str, ex: Examples, y_pred: Sequence[str], fp: str,
-                  n_bootstrap: int = metrics.N_BOOTSTRAP) -> dict[str, Any]:
+                  n_bootstrap: int = metrics.N_BOOTSTRAP, extra: str | None = None) -> dict[str, Any]:
     """The part of a result record that depends only on the predictions: metrics with intervals,
     per-document counts, per class, per source and per actor, with the settings that produced them.
 
     Shared by models evaluated here and predictions scored from outside (`bench.scoring.submission`), so that
-    both kinds of row are computed, ranked and compared the same way.
+    both kinds of row are computed, ranked and compared the same way. `extra`: the optional extra
+    the model needs, whose package versions are recorded (`artifacts.versions`).
     """
     labs = labels_for(task)
     y_pred = list(y_pred)
     rep = metrics.report(task, *scored_pairs(task, ex.y, y_pred, ex.groups), n=n_bootstrap)
     rec: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION, "task": task, "split": split, "model": model, "data_fingerprint": fp,
-        "versions": artifacts.versions(), "git_commit": git_commit(),
+        "versions": artifacts.versions(extra), "git_commit": git_commit(),
         "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **rep,
         "per_source": metrics.group_macro_f1(list(ex.X["source"]), ex.y, y_pred, labs) if spec(task).per_source else {},
@@ -142,7 +143,8 @@ def scored_record(task: str, split: str, model: str, ex: Examples, y_pred: Seque
 def result_record(p: Predictions, labels: str | Path | None = None, n_bootstrap: int = metrics.N_BOOTSTRAP,
                   fp: str | None = None) -> dict[str, Any]:
     """A registered model's record: the scores plus what trained it (split rule, seed, parameters, times)."""
-    rec = scored_record(p.task, p.split, p.model, p.ex, p.y_pred, fp or fingerprint(labels), n_bootstrap)
+    rec = scored_record(p.task, p.split, p.model, p.ex, p.y_pred, fp or fingerprint(labels), n_bootstrap,
+                        artifacts.model_extra(p.model))
     rec.update({"split_rule": p.manifest.get("split_rule"), "seed": p.manifest.get("seed"),
                 "params": p.manifest.get("params", {}), "cv_macro_f1": p.manifest.get("cv_macro_f1"),
                 "train_seconds": p.manifest.get("fit_seconds"), "predict_seconds": round(p.seconds, 4)})

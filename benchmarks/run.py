@@ -295,19 +295,21 @@ def cost_curves(models_dir: Path, work: Path, sizes: list[int], in_memory_max: i
                     continue
                 if stage == "eval" and model != "tfidf-lr":
                     continue
+                r = None
                 if stage == "predict":  # the input file in its own process, outside the measured one
                     say(f"cost curve: writing a {n:,}-line predict input")
-                    subprocess.run([*cost, "input", model, str(n), str(work)], check=True)
-                say(f"cost curve: {stage} {model} {n:,}")
-                r = subprocess.run([*cost, stage, model, str(n), str(work), str(models_dir)], capture_output=True, text=True)
+                    r = subprocess.run([*cost, "input", model, str(n), str(work)], capture_output=True, text=True)
+                if r is None or r.returncode == 0:
+                    say(f"cost curve: {stage} {model} {n:,}")
+                    r = subprocess.run([*cost, stage, model, str(n), str(work), str(models_dir)], capture_output=True, text=True)
                 if r.returncode != 0:
                     out.append({"stage": stage, "model": model, "records": n, "error": r.stderr.strip().splitlines()[-1:]})
                 else:
                     out.append(json.loads(r.stdout.strip().splitlines()[-1]))
                 say(f"cost curve: {json.dumps(out[-1])}")
                 save_partial("cost_curves", out)
-        for p in work.glob(f"predict-{n}.*"):  # ~200 MB at 1M: not kept once measured
-            p.unlink()
+        for p in [*work.glob(f"predict-{n}.*"), work / "predictions.jsonl"]:  # ~250 + 380 MB at 1M: not kept
+            p.unlink(missing_ok=True)
     return out
 
 

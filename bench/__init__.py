@@ -21,7 +21,7 @@ __all__ = [
     "load_plugin", "ModelSpec",
     "import_records", "add_to_pool", "load_pool", "pool_counts", "postures",
     "test_inputs", "score_predictions", "load_card", "record_results", "evaluate_and_record",
-    "annotate", "split_sentences", "find_actors", "compare",
+    "annotate", "split_sentences", "find_actors", "compare", "drop_stale",
 ]
 
 
@@ -41,7 +41,7 @@ def __getattr__(name: str) -> Any:
         "load_card": ("scoring.cards", "load_card"), "record_results": ("scoring.recording", "record_results"),
         "evaluate_and_record": ("scoring.recording", "evaluate_and_record"),
         "annotate": ("analysis.annotate", "annotate"), "split_sentences": ("data.sentences", "split_sentences"), "find_actors": ("data.gazetteer", "detect"),
-        "compare": ("scoring.comparison", "compare"),
+        "compare": ("scoring.comparison", "compare"), "drop_stale": ("scoring.leaderboard", "drop_stale"),
     }
     if name in lazy:
         import importlib

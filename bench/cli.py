@@ -378,10 +378,13 @@ def score(predictions: Annotated[Path, typer.Argument(help="JSONL: one {\"id\", 
 @_user_errors
 def leaderboard(task: TasksOpt = None,
                 split: Annotated[Optional[list[Split]], typer.Option("--split", "-s", help="split(s); default all three")] = None,
+                drop_stale: Annotated[bool, typer.Option("--drop-stale", help="first remove the rows made on other data (human rows too), saying which")] = False,
                 models: ModelsOpt = None, labels: LabelsOpt = None) -> None:
     """Print the leaderboard (rendered from models/leaderboard.jsonl)."""
-    from .report import print_leaderboard
+    from .report import print_dropped_stale, print_leaderboard
 
+    if drop_stale:
+        print_dropped_stale(labels, models, _console())
     print_leaderboard(_tasks(task), [s.value for s in split] if split else None, labels, models, _console())
 
 

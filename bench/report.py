@@ -155,6 +155,16 @@ def print_leaderboard(tasks: Sequence[str], splits: Sequence[str] | None, labels
                   f"re-run {rerun_hint(labels, models)} (external rows: run `stance-bench score` again on their file)")
 
 
+def print_dropped_stale(labels: str | Path | None, models: str | Path | None, con: Console) -> list[dict[str, Any]]:
+    """Remove the stale rows (`leaderboard.drop_stale`) and list them, one line each."""
+    fp = fingerprint(labels)
+    dropped = lb.drop_stale(models_dir(models), fp)
+    for r in dropped:
+        con.print(Text(f"removed stale row: {r['task']} · {r['split']} · {lb.display_name(r)} · data {r['data_fingerprint']}"))
+    con.print(f"removed {len(dropped)} stale row(s) from {lb.path_jsonl(models_dir(models))} (the labels are {fp})")
+    return dropped
+
+
 def rerun_hint(labels: str | Path | None = None, models: str | Path | None = None) -> str:
     """How to bring the leaderboard up to date, on the user's own folders when they gave any."""
     from .models.artifacts import fix_command
@@ -176,7 +186,7 @@ def print_comparison(a: str, b: str, task: str, split: str, show: int, labels: s
     for name in (a, b):
         card = external_card(name, task, split, models)
         if card is not None:
-            con.print(Text(f"{lb.EXTERNAL_MARK} {name} (external): {summary(card)}"))
+            con.print(Text(f"{lb.EXTERNAL_MARK} {name} (external): {summary(card, name)}"))
     verdict = "significant at 5%" if c.p_value < 0.05 else "not significant at 5%: they share a rank"
     con.print(f"{c.primary} {a} {c.score_a:.3f}, {b} {c.score_b:.3f}; "
               f"difference {c.difference:+.3f}, paired bootstrap over documents p = {c.p_value:.4f} ({verdict})")

@@ -76,3 +76,15 @@ def test_card_validator_never_crashes_and_matches_the_rules(card: dict) -> None:
     assert ("parameters" in fields) == ("parameters" in card and not (type(p) is int and p > 0))
     if not problems:
         assert summary(card)
+
+
+def test_the_card_line_does_not_repeat_the_row_name_without_a_description() -> None:
+    from bench.scoring import leaderboard as lb
+
+    bare = {"name": "x-1", "trained_on": "none"}
+    assert summary(bare, "x-1") == "zero-shot (no training on stance-bench data)"
+    assert summary(bare, "other") == summary(bare) == "x-1; zero-shot (no training on stance-bench data)"
+    assert summary({**bare, "description": "a tagger"}, "x-1") == "x-1; a tagger; zero-shot (no training on stance-bench data)"
+    rec = {"model": "x-1", "card": bare, "predictions_sha256": "ab" * 32}
+    assert lb.card_line(rec) == "zero-shot (no training on stance-bench data); predictions sha256 abababababab"
+    assert lb.card_line({**rec, "card": {"name": "x-1", "description": " "}}) == "no model card; predictions sha256 abababababab"

@@ -72,7 +72,8 @@ def test_update_keeps_every_readable_record(tmp_path: Path) -> None:
     assert len(records) == len(REAL) + 1 and len(lb.load(lb.path_jsonl(models))) == len(REAL) + 1
 
 
-@pytest.mark.parametrize("command", [["leaderboard"], ["agreement"], ["eval", "-m", "majority", "-t", "tension"]])
+@pytest.mark.parametrize("command", [["leaderboard"], ["leaderboard", "--drop-stale"], ["agreement"],
+                                     ["eval", "-m", "majority", "-t", "tension"]])
 def test_commands_report_the_line_in_one_line_and_change_nothing(tmp_path: Path, labels: Path, command: list[str],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import bench.scoring.evaluation
@@ -102,3 +103,25 @@ def test_model_names_are_escaped_in_the_markdown() -> None:
     header = {line.count("|") for line in md.splitlines() if line.startswith("| rank") or line.startswith("| task")}
     for row in rows:
         assert row.count("|") - row.count("\\|") in header
+
+
+def test_drop_stale_removes_the_rows_of_other_data_human_rows_included(tmp_path: Path, labels: Path) -> None:
+    from bench.data.store import fingerprint
+
+    fp, old_fp = fingerprint(labels), "000000000000"
+    current = [{**r, "data_fingerprint": fp} for r in REAL[:2]]
+    stale = [{**REAL[2], "data_fingerprint": old_fp}, {**REAL[3], "model": lb.HUMAN, "data_fingerprint": old_fp}]
+    models = tmp_path / "models"
+    lb.save([*current, *stale], models, fp)
+    assert "Stale records" in lb.path_md(models).read_text()
+    res = runner.invoke(app, ["leaderboard", "--drop-stale", "--labels", str(labels), "--models", str(models)])
+    assert res.exit_code == 0, res.output
+    for r in stale:
+        assert f"removed stale row: {r['task']} · {r['split']} · {lb.display_name(r)} · data {old_fp}" in res.output
+    assert f"removed 2 stale row(s) from {lb.path_jsonl(models)}" in res.output and "STALE" not in res.output
+    kept = lb.load(lb.path_jsonl(models))
+    assert sorted((r["model"], r["data_fingerprint"]) for r in kept) == sorted((r["model"], fp) for r in current)
+    assert "Stale records" not in lb.path_md(models).read_text()
+    before = lb.path_jsonl(models).read_bytes()
+    assert lb.drop_stale(models, fp) == [] and lb.path_jsonl(models).read_bytes() == before
+    assert lb.drop_stale(tmp_path / "nothing", fp) == [] and not (tmp_path / "nothing").exists()

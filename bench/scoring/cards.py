@@ -122,14 +122,20 @@ def split_conflict(card: dict[str, Any] | None, split: str) -> str | None:
     return None
 
 
-def summary(card: dict[str, Any] | None) -> str:
-    """One line for terminals and Markdown captions (plain text; callers escape it)."""
+def summary(card: dict[str, Any] | None, shown: str | None = None) -> str:
+    """One line for terminals and Markdown captions (plain text; callers escape it).
+
+    `shown`: the row name the line follows. A card name equal to it heads the description; without a
+    description it would only repeat the row name (`x: x; zero-shot`), so it is left out then.
+    """
     if not card:
         return ""
     t = card.get("trained_on", "")
     trained = ("zero-shot (no training on stance-bench data)" if t == "none" else
                f"trained on the {t} split's train side" if t in SPLITS else t.replace("other:", "trained on:", 1))
-    parts = [card.get("name", ""), card.get("description", ""), trained]
+    name, description = str(card.get("name") or ""), str(card.get("description") or "")
+    repeat = shown is not None and name.strip() == shown and not description.strip()
+    parts = ["" if repeat else name, description, trained]
     if card.get("parameters"):
         parts.append(f"{card['parameters']:,} parameters")
     for k in ("revision", "license", "reference"):

@@ -92,14 +92,37 @@ def update(models: Path, new: Iterable[dict[str, Any]], fingerprint: str, plots:
 
     Returns all records, ranked. `plots`: link every current table's forest plot (being written).
     """
-    from filelock import FileLock
-
     models = Path(models)
-    models.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(models / ".leaderboard.lock"), timeout=60):
+    with _locked(models):
         records = upsert(load(path_jsonl(models)), new)
         save(records, models, fingerprint, plots)
     return records
+
+
+def _locked(models: Path) -> Any:
+    """The lock every writer of the leaderboard files holds (concurrent `eval`, `score`, `agreement`)."""
+    from filelock import FileLock
+
+    models.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(models / ".leaderboard.lock"), timeout=60)
+
+
+def drop_stale(models: Path, fingerprint: str) -> list[dict[str, Any]]:
+    """Remove every record made on data other than `fingerprint` (human rows too); returns the removed ones.
+
+    Stale rows are kept by default, so that nothing is lost by evaluating on another labels folder;
+    this is the explicit clean-up once the old data is gone for good. Nothing is written when no row
+    is stale.
+    """
+    models = Path(models)
+    if not load(path_jsonl(models)):  # no file, or an unreadable line: stop before taking the lock
+        return []
+    with _locked(models):
+        records = load(path_jsonl(models))
+        stale = [r for r in records if r["data_fingerprint"] != fingerprint]
+        if stale:
+            save([r for r in records if r["data_fingerprint"] == fingerprint], models, fingerprint)
+    return stale
 
 
 def _key(r: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -235,7 +258,7 @@ def card_line(r: dict[str, Any]) -> str:
     """The card of an external row in one line, with the sha256 of the scored predictions file."""
     from .cards import summary
 
-    card = summary(r.get("card")) or "no model card"
+    card = summary(r.get("card"), r["model"]) or "no model card"
     return f"{card}; predictions sha256 {r.get('predictions_sha256', '?')[:12]}"
 
 

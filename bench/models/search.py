@@ -27,7 +27,9 @@ def clear_cache() -> None:
 
 
 def cache_info() -> dict[str, int]:
-    return {"entries": len(_cache), "bytes": sum(v[2] for v in _cache.values())}
+    """Cached fold and all-row matrices (`entries`), the parts' all-row matrices among them (`parts`), bytes."""
+    return {"entries": len(_cache), "parts": sum(k[0] == "part" for k in _cache),
+            "bytes": sum(v[2] for v in _cache.values())}
 
 
 def _nbytes(*mats: Any) -> int:
@@ -86,13 +88,33 @@ def _fit_score(clf: Any, params: dict[str, Any], Xtr: Any, ytr: np.ndarray, Xte:
 def features(transformer: Any, X: Any, y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]],
              n_jobs: int = 1) -> tuple[list[tuple[Any, Any]], tuple[Any, Any]]:
     """Per-fold (train, test) matrices and (transformer fitted on all rows, its matrix), from the cache
-    where they were built before; the missing ones are built in parallel (processes: tokenizing holds the GIL)."""
+    where they were built before. The missing ones are built in parallel (processes: tokenizing holds
+    the GIL): a transformer `bench.models.foldfeatures` can derive is fitted once on all rows while its
+    parts' all-row matrices are computed (also cached, so models sharing a part share them), and the
+    folds are cut from those; any other transformer is fitted on every fold."""
     from joblib import Parallel, delayed, hash as jhash
 
-    base = (jhash(transformer), jhash((X, y)))
+    from . import foldfeatures
+
+    data = jhash((X, y))
+    base = (jhash(transformer), data)
     keys = [base + (jhash((tr, te)),) for tr, te in folds] + [base + ("all",)]
     missing = [i for i, k in enumerate(keys) if k not in _cache]
-    if missing:
+    if missing and foldfeatures.derivable(transformer, X):
+        pairs = foldfeatures.parts(transformer)
+        pkeys = [("part", jhash(pc), data) for pc in pairs]
+        todo = [j for j, k in enumerate(pkeys) if k not in _cache]
+        jobs = ([delayed(_all_features)(transformer, X, y)] if len(folds) in missing else []) + \
+            [delayed(foldfeatures.analyse)(*pairs[j], X) for j in todo]
+        out = Parallel(n_jobs=n_jobs)(jobs)
+        if len(folds) in missing:
+            _put(keys[-1], *out.pop(0))
+        for j, mat in zip(todo, out):
+            _put(pkeys[j], mat, None)
+        analysed = [_cache[k][0] for k in pkeys]
+        for i in missing[:-1] if len(folds) in missing else missing:
+            _put(keys[i], *foldfeatures.fold(transformer, analysed, *folds[i]))
+    elif missing:
         jobs = [delayed(_fold_features)(transformer, X, y, *folds[i]) if i < len(folds)
                 else delayed(_all_features)(transformer, X, y) for i in missing]
         for i, out in zip(missing, Parallel(n_jobs=n_jobs)(jobs)):
@@ -112,18 +134,23 @@ def grid_search(est: Any, grid: dict[str, list[Any]], X: Any, y: Sequence[str], 
     from sklearn.model_selection import ParameterGrid
     from sklearn.pipeline import Pipeline
 
+    from threadpoolctl import threadpool_limits
+
     (fname, transformer), (cname, clf) = est.steps
     y = np.asarray(y)
     folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, groups)]
-    fold_mats, (fitted, Xall) = features(transformer, X, y, folds, n_jobs)
-    candidates = list(ParameterGrid(grid)) if grid else [{}]
-    strip = [{k[len(cname) + 2:]: v for k, v in c.items()} for c in candidates]
-    # Threads: the solvers spend their time in compiled code that releases the GIL, and the matrices
-    # need not be copied to other processes. A dask backend set by the caller still takes over.
-    scores = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fit_score)(clf, p, Xtr, y[tr], Xte, y[te]) for p in strip for (tr, te), (Xtr, Xte) in zip(folds, fold_mats))
-    means = np.asarray(scores, dtype=float).reshape(len(candidates), len(folds)).mean(axis=1)
-    best = int(np.argmax(means))  # the first of equal means, as GridSearchCV's rank_test_score
-    final = clone(clf).set_params(**strip[best]).fit(Xall, y)
+    # One BLAS thread: the parallelism is over grid points. On 2 cores OpenBLAS's second thread made the
+    # small BLAS calls of the solvers (CalibratedClassifierCV's sigmoid fit above all) several times slower.
+    with threadpool_limits(1):
+        fold_mats, (fitted, Xall) = features(transformer, X, y, folds, n_jobs)
+        candidates = list(ParameterGrid(grid)) if grid else [{}]
+        strip = [{k[len(cname) + 2:]: v for k, v in c.items()} for c in candidates]
+        # Processes: the solvers hold the GIL for much of their time (threads gave no speed-up); joblib
+        # memory-maps the matrices for the workers. A dask backend set by the caller still takes over.
+        scores = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_score)(clf, p, Xtr, y[tr], Xte, y[te]) for p in strip for (tr, te), (Xtr, Xte) in zip(folds, fold_mats))
+        means = np.asarray(scores, dtype=float).reshape(len(candidates), len(folds)).mean(axis=1)
+        best = int(np.argmax(means))  # the first of equal means, as GridSearchCV's rank_test_score
+        final = clone(clf).set_params(**strip[best]).fit(Xall, y)
     model = Pipeline([(fname, fitted), (cname, final)], memory=est.memory, verbose=est.verbose)
     return model, dict(candidates[best]), float(means[best])

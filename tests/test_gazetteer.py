@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import given, strategies as st
 
-from bench.data.gazetteer import Gazetteer, audit, detect, gazetteer, speaks_for_self
+from bench.data.gazetteer import Gazetteer, _key, audit, detect, gazetteer, speaks_for_self
 from bench.data.features import find_mention, frame
 from bench.data.schema import Actor, load_actors
 
@@ -79,3 +79,44 @@ def test_real_registry_finds_most_named_gold_mentions() -> None:
     recs = [json.loads(line) for p in sorted((REPO / "labels").glob("*.jsonl")) for line in p.open(encoding="utf-8")]
     a = audit(recs, ACTORS)
     assert a.mentions > 3000 and a.name_miss_rate < 0.10
+
+
+def _flat_regex(g: Gazetteer):
+    """The pattern the gazetteer used before #10: one flat alternation of every key, longest first."""
+    import re
+
+    from bench.data.gazetteer import _pattern
+
+    alts = sorted(g._by_key, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(_pattern(k) for k in alts) + r")(?!\w)")
+
+
+_NAMES = sorted({n for a in ACTORS.values() for n in (a.name, *a.aliases) if n.strip()})
+_GLUE = st.sampled_from([" ", "", "-", "s ", ", ", "'s ", "_", "\n", "x", " the ", "é"])
+
+
+@given(st.lists(st.one_of(st.sampled_from(_NAMES), st.sampled_from(_NAMES).map(str.lower),
+                          st.sampled_from(_NAMES).map(str.upper), _GLUE, st.text(max_size=4)), max_size=12))
+def test_prefix_tree_pattern_finds_what_the_flat_alternation_found(parts: list[str]) -> None:
+    text = "".join(parts)
+    g = gazetteer(ACTORS)
+    old = [(m.group(), m.start(), m.end()) for m in _flat_regex(g).finditer(text)]
+    assert [(m.group(), m.start(), m.end()) for m in g._regex.finditer(text)] == old
+    for actor in {m.actor for m in g.find(text)} | {"RUS", "USA"}:
+        want = next((m for m, _, _ in old if actor in g._by_key.get(_key(m), ())), None)
+        assert g.mention_of(text, actor) == want
+
+
+def test_prefix_tree_pattern_on_real_sentences() -> None:
+    from .conftest import LABELS
+
+    g = gazetteer(ACTORS)
+    flat = _flat_regex(g)
+    texts = [json.loads(line)["text"] for p in sorted(LABELS.glob("*.jsonl")) for line in p.read_text().splitlines()[:150]]
+    assert len(texts) > 300
+    found = 0
+    for text in texts:
+        old = [(m.group(), m.start(), m.end()) for m in flat.finditer(text)]
+        assert [(m.group(), m.start(), m.end()) for m in g._regex.finditer(text)] == old
+        found += bool(old)
+    assert found > 100

@@ -48,11 +48,43 @@ def _key(name: str) -> str:
 
 
 def _pattern(name: str) -> str:
+    """One name's pattern: the literal name, its first letter in either case unless an acronym."""
     body = re.escape(name)
     if not is_acronym(name) and name[:1].isalpha():
         first = re.escape(name[0])
         body = f"[{first.lower()}{first.upper()}]" + re.escape(name[1:])
     return body
+
+
+def _variants(name: str) -> set[str]:
+    """The literal strings `_pattern(name)` matches."""
+    if not is_acronym(name) and name[:1].isalpha():
+        return {c + name[1:] for c in set(name[0].lower() + name[0].upper())}
+    return {name}
+
+
+def _trie(strings: Iterable[str]) -> str:
+    """An alternation of literal strings as a prefix tree, longer continuations tried first.
+
+    Python's `re` tries every branch of a flat alternation at every position; a tree tries one
+    branch per character. At a given position the names that match form a chain of prefixes, and
+    both forms pick the longest of them followed by a non-word character, so the matches are the
+    same as the flat alternation sorted longest first (#10: about 20x faster on the registry).
+    """
+    tree: dict = {}
+    for s in strings:
+        node = tree
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if "" in node:
+            alts.append("")
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(tree)
 
 
 class Gazetteer:
@@ -66,8 +98,10 @@ class Gazetteer:
                 if n:
                     names.setdefault(_key(n), set()).add(a.id)
         self._by_key = {k: tuple(sorted(v)) for k, v in names.items()}
-        alts = sorted(self._by_key, key=len, reverse=True)
-        self._regex = re.compile(r"(?<!\w)(?:" + "|".join(_pattern(k) for k in alts) + r")(?!\w)") if alts else None
+        strings = set().union(*(_variants(k) for k in self._by_key))
+        # the same matches as (?<!\w)(?:PATTERN|...)(?!\w) over `_pattern` of every key, longest first
+        self._regex = re.compile(r"(?<!\w)" + _trie(strings) + r"(?!\w)") if strings else None
+        self._last: tuple[str, tuple[Match, ...]] | None = None
 
     def find(self, text: str) -> list[Match]:
         """Every non-overlapping name occurrence, leftmost-longest, in text order."""
@@ -87,8 +121,11 @@ class Gazetteer:
         return out
 
     def mention_of(self, text: str, actor: str) -> str | None:
-        """The first mention of one actor in the text, or None."""
-        return next((m.mention for m in self.find(text) if m.actor == actor), None)
+        """The first mention of one actor in the text, or None (each text searched once for
+        consecutive calls: a stance input repeats its sentence once per actor)."""
+        if self._last is None or self._last[0] != text:
+            self._last = (text, tuple(self.find(text)))
+        return next((m.mention for m in self._last[1] if m.actor == actor), None)
 
 
 def speaks_for_self(text: str) -> bool:

@@ -8,7 +8,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import artifacts
+from . import artifacts, fastvec
 from ..data import jsonl
 from ..data.features import frame
 from ..data.outputs import output_file
@@ -63,7 +63,9 @@ class Scorer:
 
     A Pipeline's transformers run once per batch and both `predict` and `predict_proba` of the final
     step read the same matrix (calling `predict` and `predict_proba` on the pipeline would build the
-    features twice); other estimators are called as they are.
+    features twice); text vectorizers go through `bench.models.fastvec` (each distinct text once,
+    char n-grams counted without scikit-learn's per-n-gram loop, the identical matrix); other
+    estimators are called as they are.
     """
 
     def __init__(self, est: Any, task: str, actors: dict[str, Any]) -> None:
@@ -76,7 +78,7 @@ class Scorer:
 
     def frame(self, X: Any) -> tuple[list[str], Any]:
         """(predictions, probabilities or None) for a DataFrame of model inputs."""
-        Xt = self.head.transform(X) if self.head is not None else X
+        Xt = fastvec.features(self.head, X) if self.head is not None else X
         preds = [str(p) for p in self.tail.predict(Xt)]
         proba = self.tail.predict_proba(Xt) if hasattr(self.tail, "predict_proba") else None
         return preds, proba

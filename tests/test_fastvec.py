@@ -1,0 +1,70 @@
+"""The fast vectorizer transform gives scikit-learn's matrix exactly, on real rows and arbitrary text."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from bench.models import fastvec
+
+from .conftest import LABELS
+
+TEXTS = [json.loads(line)["text"] for p in sorted(LABELS.glob("*.jsonl")) for line in p.read_text().splitlines()[:120]]
+CHAR = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True).fit(TEXTS[::2])
+"""As `tfidf-lr` builds it (bench.models.registry), fitted on half the real sentences."""
+
+
+def same(A, B) -> None:
+    assert type(A) is type(B) and A.shape == B.shape and A.dtype == B.dtype
+    assert A.indices.dtype == B.indices.dtype and B.has_sorted_indices
+    assert (A != B).nnz == 0
+    assert np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices) and np.array_equal(A.data, B.data)
+
+
+def test_char_wb_matrix_is_sklearns_on_real_sentences() -> None:
+    assert fastvec.supported(CHAR)
+    same(CHAR.transform(TEXTS), fastvec.transform(CHAR, TEXTS))
+    same(CHAR.transform(TEXTS), fastvec.transform(CHAR, TEXTS))  # again, from the word cache
+
+
+@pytest.mark.parametrize("vec", [
+    CountVectorizer(analyzer="char_wb", ngram_range=(1, 3)),
+    CountVectorizer(analyzer="char_wb", ngram_range=(3, 3), binary=True, lowercase=False),
+    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), strip_accents="unicode", norm="l1", dtype=np.float32),
+])
+def test_other_char_wb_settings(vec) -> None:
+    vec.fit(TEXTS[:200])
+    same(vec.transform(TEXTS), fastvec.transform(vec, TEXTS))
+
+
+@given(st.lists(st.one_of(st.text(max_size=40), st.sampled_from(TEXTS),
+                          st.text(alphabet=" \t\n\u00a0\u2003aeéÉüßİ", max_size=30),
+                          st.text(alphabet="ab", min_size=30, max_size=80)), min_size=1, max_size=8))
+def test_char_wb_matrix_is_sklearns_on_any_text(docs: list[str]) -> None:
+    same(CHAR.transform(docs), fastvec.transform(CHAR, docs))
+
+
+def test_unsupported_settings_fall_back_to_sklearn() -> None:
+    char = TfidfVectorizer(analyzer="char", ngram_range=(2, 3)).fit(TEXTS[:50])
+    word = TfidfVectorizer().fit(TEXTS[:50])
+    assert not fastvec.supported(char) and not fastvec.supported(word)
+    same(char.transform(TEXTS[:60]), fastvec.transform(char, TEXTS[:60]))
+
+
+def test_model_features_are_the_pipelines_with_repeated_texts(trained: tuple[Path, Path]) -> None:
+    from bench.data.features import frame
+    from bench.data.schema import load_actors
+    from bench.models import artifacts
+
+    lab, mod = trained
+    est, _ = artifacts.load(artifacts.model_path(mod, "tfidf-lr", "stance", "document"))
+    actors = load_actors(lab / "actors.toml")
+    recs = [json.loads(line) for p in sorted(lab.glob("*.jsonl")) for line in p.read_text().splitlines()]
+    objs = [{"text": r["text"], "actor": st["actor"]} for r in recs for st in r["stances"]][:400]
+    assert len({o["text"] for o in objs}) < len(objs)  # sentences repeat, once per actor
+    X = frame(objs, "stance", actors)
+    same(est[:-1].transform(X), fastvec.features(est[:-1], X))

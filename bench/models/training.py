@@ -119,6 +119,23 @@ def plain_search(est: Any, grid: dict[str, list[Any]], X: Any, y: list[str], gro
     return est, {}, float(scores.mean())
 
 
+_data: dict[tuple[str, str], Any] = {}
+
+
+def _training_data(lab: Path, fp: str, task: str, split: str) -> tuple[list[dict[str, Any]], Any]:
+    """(all records, the training examples of `task` on `split`), read once per labels folder and data
+    fingerprint: `make train` trains some 45 models on the same data, and reading and parsing the
+    records took about a second each time."""
+    key = (str(lab.resolve()), fp)
+    if key not in _data:
+        _data.clear()  # only the current data
+        _data[key] = {"records": load_records(lab)}
+    got = _data[key]
+    if (task, split) not in got:
+        got[(task, split)] = examples(splits.select(got["records"], split, "train"), task, load_actors(lab / "actors.toml"))
+    return got["records"], got[(task, split)]
+
+
 def train(name: str, task: str, split: str = "document", seed: int = SEED, labels: str | Path | None = None,
           models: str | Path | None = None, n_jobs: int = 1, force: bool = False) -> TrainResult:
     """Train one model for one task and split and save it with its manifest.
@@ -135,9 +152,7 @@ def train(name: str, task: str, split: str = "document", seed: int = SEED, label
         if current is not None:
             return TrainResult(name, task, split, current.get("cv_macro_f1"), current.get("params", {}),
                                current.get("fit_seconds", 0.0), path, skipped=True)
-    records = load_records(lab)
-    train_records = splits.select(records, split, "train")
-    ex = examples(train_records, task, load_actors(lab / "actors.toml"))
+    records, ex = _training_data(lab, fp, task, split)
     t0 = time.perf_counter()
     est, params, score = search(name, task, ex.X, ex.y, ex.groups, seed, n_jobs)
     seconds = time.perf_counter() - t0

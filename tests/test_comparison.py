@@ -109,3 +109,18 @@ def test_external_rows_compare_on_a_fresh_clone(trained: tuple[Path, Path], tmp_
     assert "ext-a vs ext-b · tension · document split" in out and "records where they disagree" in out
     assert _cli(lab, clone, "ext-a", "ext-b", "-t", "tension") == out  # the second time from the stored test side
     assert side_path(clone, "tension", "document").exists()
+
+
+def test_a_test_side_that_cannot_be_stored_is_no_error(fresh: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.scoring.comparison as comparison
+
+    lab, mod = fresh
+    good = compare("tfidf-lr", "majority", "tension", "document", lab, mod)
+    side_path(mod, "tension", "document").unlink()
+
+    def read_only(*args: object, **kwargs: object) -> Path:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(comparison, "store_side", read_only)
+    assert compare("tfidf-lr", "majority", "tension", "document", lab, mod) == good
+    assert not side_path(mod, "tension", "document").exists()

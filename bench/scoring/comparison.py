@@ -127,7 +127,10 @@ def compare(a: str, b: str, task: str, split: str = "document", labels: str | Pa
 
         ex = test_examples(task, split, lab)
         side = TestSide.of(ex)
-        store_side(side, task, split, fp, models)
+        try:
+            store_side(side, task, split, fp, models)
+        except OSError:  # a read-only models folder: compare still works, only slower next time
+            pass
     preds = []
     for name in (a, b):
         y = stored_predictions(name, task, split, side.ids, fp, models)

@@ -173,5 +173,6 @@ def evaluate(names: Sequence[str], task: str, split: str = "document", labels: s
 
     ex = test_examples(task, split, labels)
     fp = fingerprint(labels)
-    store_side(TestSide.of(ex), task, split, fp, models)
-    return [result_record(predict_test(n, task, split, labels, models, ex, fp), labels, fp=fp) for n in names]
+    records = [result_record(predict_test(n, task, split, labels, models, ex, fp), labels, fp=fp) for n in names]
+    store_side(TestSide.of(ex), task, split, fp, models)  # once every model ran: a refused model writes nothing
+    return records

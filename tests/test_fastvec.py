@@ -35,9 +35,15 @@ def test_char_wb_matrix_is_sklearns_on_real_sentences() -> None:
     CountVectorizer(analyzer="char_wb", ngram_range=(1, 3)),
     CountVectorizer(analyzer="char_wb", ngram_range=(3, 3), binary=True, lowercase=False),
     TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), strip_accents="unicode", norm="l1", dtype=np.float32),
+    TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True),  # tfidf-lr's word part
+    TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True),  # and its window part
+    TfidfVectorizer(analyzer="char", ngram_range=(2, 3), max_features=500),
+    TfidfVectorizer(stop_words="english", max_df=0.5, norm=None, use_idf=False),
+    CountVectorizer(analyzer=str.split, binary=True),
 ])
-def test_other_char_wb_settings(vec) -> None:
+def test_other_settings(vec) -> None:
     vec.fit(TEXTS[:200])
+    assert fastvec.supported(vec)
     same(vec.transform(TEXTS), fastvec.transform(vec, TEXTS))
 
 
@@ -48,11 +54,18 @@ def test_char_wb_matrix_is_sklearns_on_any_text(docs: list[str]) -> None:
     same(CHAR.transform(docs), fastvec.transform(CHAR, docs))
 
 
-def test_unsupported_settings_fall_back_to_sklearn() -> None:
-    char = TfidfVectorizer(analyzer="char", ngram_range=(2, 3)).fit(TEXTS[:50])
-    word = TfidfVectorizer().fit(TEXTS[:50])
-    assert not fastvec.supported(char) and not fastvec.supported(word)
-    same(char.transform(TEXTS[:60]), fastvec.transform(char, TEXTS[:60]))
+def test_subclasses_and_hashing_fall_back_to_sklearn() -> None:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    class Upper(TfidfVectorizer):
+        def build_analyzer(self):
+            return lambda doc: doc.upper().split()
+
+    sub, hashing = Upper().fit(TEXTS[:50]), HashingVectorizer(n_features=2**10)
+    assert not fastvec.supported(sub) and not fastvec.supported(hashing)
+    same(sub.transform(TEXTS[:60]), fastvec.transform(sub, TEXTS[:60]))
+    docs = TEXTS[:5] * 2
+    same(hashing.transform(docs), fastvec.dedup_transform(hashing, docs))
 
 
 def test_model_features_are_the_pipelines_with_repeated_texts(trained: tuple[Path, Path]) -> None:

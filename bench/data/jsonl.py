@@ -7,6 +7,7 @@ through here, so that a 10 MB line, invalid UTF-8 or a byte-order mark gets one 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple
 
@@ -78,11 +79,14 @@ def parse(line: Line) -> tuple[Any, str | None]:
         return None, "record: invalid JSON (nested too deeply)"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def surrogate_field(obj: Any, where: str = "record") -> str | None:
     """The first field (dotted path) of a parsed JSON value holding a lone surrogate, which JSON
     escapes such as "\\ud800" can produce but UTF-8 cannot encode; None if there is none."""
     if isinstance(obj, str):
-        return where if any(0xD800 <= ord(c) <= 0xDFFF for c in obj) else None
+        return where if _SURROGATE.search(obj) else None
     if isinstance(obj, dict):
         for k, v in obj.items():
             name = f"{where}.{ascii(k)[1:-1]}" if where != "record" else ascii(k)[1:-1]

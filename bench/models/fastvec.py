@@ -21,12 +21,16 @@ _caches: "weakref.WeakKeyDictionary[Any, dict[str, np.ndarray]]" = weakref.WeakK
 
 
 def supported(vec: Any) -> bool:
-    """Is `vec` a fitted scikit-learn Count/TfidfVectorizer whose char_wb transform is reproduced here?"""
+    """Is `vec` a fitted scikit-learn Count/TfidfVectorizer (not a subclass) whose transform is reproduced here?"""
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    return (type(vec) in (CountVectorizer, TfidfVectorizer) and vec.analyzer == "char_wb"
-            and hasattr(vec, "vocabulary_") and vec.input == "content"
+    return (type(vec) in (CountVectorizer, TfidfVectorizer) and hasattr(vec, "vocabulary_")
             and (type(vec) is CountVectorizer or hasattr(vec, "_tfidf")))
+
+
+def _char_wb(vec: Any) -> bool:
+    """char_wb n-grams of plain text, which `_word_columns` reproduces."""
+    return vec.analyzer == "char_wb" and vec.input == "content"
 
 
 def _word_columns(word: str, lo: int, hi: int, vocab: dict[str, int]) -> np.ndarray:
@@ -42,10 +46,8 @@ def _word_columns(word: str, lo: int, hi: int, vocab: dict[str, int]) -> np.ndar
     return np.array([c for c in map(get, grams) if c is not None], dtype=np.int64)
 
 
-def char_wb_counts(vec: Any, docs: Sequence[str]) -> Any:
-    """The count matrix `CountVectorizer._count_vocab` builds for `docs`, sorted indices, `vec.dtype`."""
-    import scipy.sparse as sp
-
+def _char_wb_columns(vec: Any, docs: Sequence[str]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each document's n-gram columns (as parts) and their count per document, from the word cache."""
     vocab, (lo, hi) = vec.vocabulary_, vec.ngram_range
     pre, decode = vec.build_preprocessor(), vec.decode
     cache = _caches.get(vec)
@@ -60,16 +62,29 @@ def char_wb_counts(vec: Any, docs: Sequence[str]) -> Any:
                 cols = cache[word] = _word_columns(word, lo, hi, vocab)
             parts.append(cols)
             lengths[d] += len(cols)
-    n_cols = len(vocab)
+    return parts, lengths
+
+
+def _analyzer_columns(vec: Any, docs: Sequence[str]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each document's feature columns from the vectorizer's own analyzer (any settings)."""
+    analyze, get = vec.build_analyzer(), vec.vocabulary_.get
+    parts = [np.array([c for c in map(get, analyze(doc)) if c is not None], dtype=np.int64) for doc in docs]
+    return parts, np.array([len(p) for p in parts], dtype=np.int64)
+
+
+def counts(vec: Any, docs: Sequence[str]) -> Any:
+    """The count matrix `CountVectorizer._count_vocab` builds for `docs`: sorted indices, `vec.dtype`."""
+    import scipy.sparse as sp
+
+    parts, lengths = (_char_wb_columns if _char_wb(vec) else _analyzer_columns)(vec, docs)
     cols = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-    keys, counts = np.unique(rows * n_cols + cols, return_counts=True)  # sorted: row-major, columns ascending
-    index = np.int64 if len(keys) > np.iinfo(np.int32).max else np.int32
-    indptr = np.zeros(len(docs) + 1, dtype=index)
-    np.cumsum(np.bincount(keys // n_cols, minlength=len(docs)), out=indptr[1:])
-    X = sp.csr_array((counts.astype(np.intc), (keys % n_cols).astype(index), indptr),
-                     shape=(len(docs), n_cols), dtype=vec.dtype)
+    # coo -> csr sums the duplicate (row, column) pairs: the counts (small integers, exact in floats)
+    X = sp.coo_array((np.ones(len(cols), dtype=vec.dtype), (rows, cols)), shape=(len(docs), len(vec.vocabulary_))).tocsr()
+    X.sum_duplicates()
     X.sort_indices()
+    if X.indices.dtype != np.int32 and X.nnz <= np.iinfo(np.int32).max:  # scikit-learn's index type
+        X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)
     return X
 
 
@@ -79,7 +94,7 @@ def transform(vec: Any, docs: Sequence[str]) -> Any:
         return vec.transform(docs)
     from sklearn.utils._sparse import _align_api_if_sparse
 
-    X = char_wb_counts(vec, docs)
+    X = counts(vec, docs)
     if vec.binary:
         X.data.fill(1)
     return vec._tfidf.transform(X, copy=False) if hasattr(vec, "_tfidf") else _align_api_if_sparse(X)

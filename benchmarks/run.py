@@ -5,9 +5,10 @@ Machines here are shared and noisy, so every figure that matters is a ratio meas
 `estimator.predict`, `leaderboard` vs. importing scikit-learn, ...), the median of 3 repeats where a
 repeat is cheap, next to the raw timings for context. Nothing here is asserted in the unit tests.
 
-    python benchmarks/run.py            # the issue's figures (~15 min on an idle 2-core machine)
+    python benchmarks/run.py            # the issue's figures (~25-30 min estimated on an idle 2-core machine)
     python benchmarks/run.py --quick    # one repeat, cost curves to 100k records
     python benchmarks/run.py --splits 3 # the training comparison on all three splits (slow: the naive side alone ~10 min)
+    python benchmarks/run.py --only costs --cost-sizes 10000,100000   # the cost curves only, without the 1M points
 """
 from __future__ import annotations
 

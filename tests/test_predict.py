@@ -133,3 +133,25 @@ def test_worker_processes_write_what_the_model_predicts(trained: tuple[Path, Pat
     proba = est.predict_proba(X)
     for o, p in zip(out, proba):
         assert [o["probabilities"][c] for c in est.classes_] == pytest.approx(list(p), abs=1e-6)
+
+
+def test_fast_features_write_exactly_what_the_pipeline_predicts_on_real_rows(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    """The real stance inputs (each sentence once per actor, no mention): the same predictions and the
+    same rounded probabilities as scikit-learn's own `predict` and `predict_proba` on the pipeline."""
+    from bench.models import artifacts
+    from bench.data.features import frame
+    from bench.data.schema import load_actors, labels_for
+
+    lab, mod = trained
+    recs = [json.loads(line) for p in sorted(lab.glob("*.jsonl")) for line in p.read_text().splitlines()]
+    rows = [{"text": r["text"], "actor": st["actor"]} for r in recs for st in r["stances"]][:600]
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    predict_file("tfidf-lr", "stance", inp, tmp_path / "out.jsonl", labels=lab, models=mod, batch_size=250, workers=1)
+    est, _ = artifacts.load(artifacts.model_path(mod, "tfidf-lr", "stance", "document"))
+    X = frame(rows, "stance", load_actors(lab / "actors.toml"))
+    out = read(tmp_path / "out.jsonl")
+    assert [o["prediction"] for o in out] == [str(p) for p in est.predict(X)]
+    classes = [str(c) for c in est.classes_]
+    want = [{c: round(float(dict(zip(classes, p)).get(c, 0.0)), 6) for c in labels_for("stance")} for p in est.predict_proba(X)]
+    assert [o["probabilities"] for o in out] == want

@@ -79,10 +79,11 @@ def counts(vec: Any, docs: Sequence[str]) -> Any:
     parts, lengths = (_char_wb_columns if _char_wb(vec) else _analyzer_columns)(vec, docs)
     cols = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-    # coo -> csr sums the duplicate (row, column) pairs: the counts (small integers, exact in floats)
-    X = sp.coo_array((np.ones(len(cols), dtype=vec.dtype), (rows, cols)), shape=(len(docs), len(vec.vocabulary_))).tocsr()
+    # coo -> csc -> csr sorts each row's columns (two counting sorts), then the duplicate (row, column)
+    # pairs are summed: the counts (small integers, exact in floats)
+    X = sp.coo_array((np.ones(len(cols), dtype=vec.dtype), (rows, cols)), shape=(len(docs), len(vec.vocabulary_))).tocsc().tocsr()
     X.sum_duplicates()
-    X.sort_indices()
+    X.sort_indices()  # a no-op when sorted already
     if X.indices.dtype != np.int32 and X.nnz <= np.iinfo(np.int32).max:  # scikit-learn's index type
         X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)
     return X

@@ -122,6 +122,11 @@ def plain_search(est: Any, grid: dict[str, list[Any]], X: Any, y: list[str], gro
 _data: dict[tuple[str, str], Any] = {}
 
 
+def clear_cache() -> None:
+    """Forget the records read by `train` (benchmarks time a cold start with it)."""
+    _data.clear()
+
+
 def _training_data(lab: Path, fp: str, task: str, split: str) -> tuple[list[dict[str, Any]], Any]:
     """(all records, the training examples of `task` on `split`), read once per labels folder and data
     fingerprint: `make train` trains some 45 models on the same data, and reading and parsing the

@@ -61,31 +61,38 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        from .models.artifacts import ModelError
-        from .scoring.cards import CardError
-        from .data.hf import ExportError
-        from .annotation.labelling import ArgumentError
-        from .scoring.leaderboard import LeaderboardError
-        from .data.outputs import OutputError
-        from .models.predict import InputError
-        from .data.schema import RegistryError
-        from .models.cluster import SchedulerError
-        from .data.store import LabelError
-        from .scoring.submission import SubmissionError
-
         try:
             return fn(*args, **kwargs)
-        except (SubmissionError, CardError) as exc:
-            _fail(f"{exc}\nnothing was recorded")
-        except ModelError as exc:
-            _fail(exc.with_folders(labels=kwargs.get("labels"), models=kwargs.get("models")))
-        except (LabelError, InputError, ArgumentError, ExportError, LeaderboardError, OutputError, RegistryError,
-                SchedulerError) as exc:
-            _fail(str(exc))
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
-            _fail(f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else str(exc))
+        except Exception as exc:  # the error classes are imported only now: some modules are heavy (predict: numpy)
+            _user_error(exc, kwargs)
+            raise
 
     return wrapper
+
+
+def _user_error(exc: Exception, kwargs: dict) -> None:
+    """Exit with the message of an error about the user's input; return for any other error."""
+    from .models.artifacts import ModelError
+    from .scoring.cards import CardError
+    from .data.hf import ExportError
+    from .annotation.labelling import ArgumentError
+    from .scoring.leaderboard import LeaderboardError
+    from .data.outputs import OutputError
+    from .models.predict import InputError
+    from .data.schema import RegistryError
+    from .models.cluster import SchedulerError
+    from .data.store import LabelError
+    from .scoring.submission import SubmissionError
+
+    if isinstance(exc, (SubmissionError, CardError)):
+        _fail(f"{exc}\nnothing was recorded")
+    if isinstance(exc, ModelError):
+        _fail(exc.with_folders(labels=kwargs.get("labels"), models=kwargs.get("models")))
+    if isinstance(exc, (LabelError, InputError, ArgumentError, ExportError, LeaderboardError, OutputError, RegistryError,
+                        SchedulerError)):
+        _fail(str(exc))
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
+        _fail(f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else str(exc))
 
 
 def _tasks(tasks: Optional[list[Task]]) -> list[str]:

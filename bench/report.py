@@ -123,7 +123,7 @@ def print_leaderboard(tasks: Sequence[str], splits: Sequence[str] | None, labels
 
     mod = models_dir(models)
     fp = fingerprint(labels)
-    records = lb.rerank(lb.load(lb.path_jsonl(mod)), fp)
+    records = lb.ranked(lb.load(lb.path_jsonl(mod)), fp)
     if not records:
         con.print(f"no results yet in {lb.path_jsonl(mod)}: run {rerun_hint(labels, models)}")
         return

@@ -125,3 +125,25 @@ def test_drop_stale_removes_the_rows_of_other_data_human_rows_included(tmp_path:
     before = lb.path_jsonl(models).read_bytes()
     assert lb.drop_stale(models, fp) == [] and lb.path_jsonl(models).read_bytes() == before
     assert lb.drop_stale(tmp_path / "nothing", fp) == [] and not (tmp_path / "nothing").exists()
+
+
+def test_reading_uses_the_ranks_saved_for_the_same_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    fp = REAL[0]["data_fingerprint"]
+    models = tmp_path / "models"
+    lb.save([{**r, "rank": 7, "p_value": 0.5} for r in copy.deepcopy(REAL)], models, fp)  # save re-ranks
+    saved = lb.load(lb.path_jsonl(models))
+    expected = lb.rerank(copy.deepcopy(saved), fp)
+    real_rerank = lb.rerank
+
+    def refuse(records: list, fingerprint: str) -> list:
+        raise AssertionError("re-ranked")
+
+    monkeypatch.setattr(lb, "rerank", refuse)
+    assert lb.ranked(copy.deepcopy(saved), fp) == expected  # the stored ranks, no paired test run
+    monkeypatch.setattr(lb, "rerank", real_rerank)
+    other = lb.ranked(copy.deepcopy(saved), "000000000000")  # the labels changed since: re-ranked, all stale
+    assert all(r["stale"] and "rank" not in r for r in other)
+    unranked = [{k: v for k, v in r.items() if k != "rank"} if i == 0 else r for i, r in enumerate(copy.deepcopy(saved))]
+    assert lb.ranked(unranked, fp) == expected  # a current row without a rank: re-ranked

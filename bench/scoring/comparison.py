@@ -127,16 +127,17 @@ def compare(a: str, b: str, task: str, split: str = "document", labels: str | Pa
 
         ex = test_examples(task, split, lab)
         side = TestSide.of(ex)
-        try:
-            store_side(side, task, split, fp, models)
-        except OSError:  # a read-only models folder: compare still works, only slower next time
-            pass
     preds = []
     for name in (a, b):
         y = stored_predictions(name, task, split, side.ids, fp, models)
         if y is None:
             y = _external_or_run(name, task, split, side, ex, lab, models)
         preds.append(y)
+    if ex is not None:  # stored once both models answered: a refused name leaves the folder as it was
+        try:
+            store_side(side, task, split, fp, models)
+        except OSError:  # a read-only models folder: compare still works, only slower next time
+            pass
     ya, yb = preds
     labs = labels_for(task)
     primary, score = TASK_SPECS[task].primary, TASK_SPECS[task].primary_metric

@@ -186,6 +186,21 @@ def rerank(records: list[dict[str, Any]], fingerprint: str) -> list[dict[str, An
     return records
 
 
+def ranked(records: list[dict[str, Any]], fingerprint: str) -> list[dict[str, Any]]:
+    """The records ranked for the data `fingerprint`, for reading (`leaderboard`).
+
+    `save` ranks every record before writing it, so when the file was written for this very data
+    (each record's `stale` flag agrees with `fingerprint` and every current model row has a rank) the
+    stored ranks and p-values are the ones `rerank` would compute: they are used as they are, and
+    reading the leaderboard runs no paired test. Otherwise (the labels changed since) it re-ranks.
+    """
+    def as_saved(r: dict[str, Any]) -> bool:
+        stale = r["data_fingerprint"] != fingerprint
+        return r.get("stale") is stale and (stale or r["model"] == HUMAN or "rank" in r)
+
+    return records if all(as_saved(r) for r in records) else rerank(records, fingerprint)
+
+
 def save(records: list[dict[str, Any]], models: Path, fingerprint: str, plots: bool = False) -> None:
     """Write the records (re-ranked in place) and the Markdown.
 

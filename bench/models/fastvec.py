@@ -20,11 +20,21 @@ _CACHE_MAX = 500_000
 _caches: "weakref.WeakKeyDictionary[Any, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
 
 
+def _align() -> Any:
+    """scikit-learn's conversion to its configured sparse type (1.8+), or None: this module then
+    leaves everything to scikit-learn, whose older versions it was not checked against."""
+    try:
+        from sklearn.utils._sparse import _align_api_if_sparse
+    except ImportError:
+        return None
+    return _align_api_if_sparse
+
+
 def supported(vec: Any) -> bool:
     """Is `vec` a fitted scikit-learn Count/TfidfVectorizer (not a subclass) whose transform is reproduced here?"""
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    return (type(vec) in (CountVectorizer, TfidfVectorizer) and hasattr(vec, "vocabulary_")
+    return _align() is not None and (type(vec) in (CountVectorizer, TfidfVectorizer) and hasattr(vec, "vocabulary_")
             and (type(vec) is CountVectorizer or hasattr(vec, "_tfidf")))
 
 
@@ -93,12 +103,10 @@ def transform(vec: Any, docs: Sequence[str]) -> Any:
     """`vec.transform(docs)`, through the fast path when `supported(vec)`."""
     if not supported(vec):
         return vec.transform(docs)
-    from sklearn.utils._sparse import _align_api_if_sparse
-
     X = counts(vec, docs)
     if vec.binary:
         X.data.fill(1)
-    return vec._tfidf.transform(X, copy=False) if hasattr(vec, "_tfidf") else _align_api_if_sparse(X)
+    return vec._tfidf.transform(X, copy=False) if hasattr(vec, "_tfidf") else _align()(X)
 
 
 def _text_transformer(trans: Any) -> bool:
@@ -115,9 +123,7 @@ def dedup_transform(trans: Any, docs: Sequence[str]) -> Any:
     M = transform(trans, list(uniq))
     if len(uniq) == len(docs):
         return M
-    from sklearn.utils._sparse import _align_api_if_sparse
-
-    return _align_api_if_sparse(M[inverse])
+    return _align()(M[inverse]) if _align() is not None else M[inverse]
 
 
 def columns(ct: Any, X: Any) -> Any:
@@ -127,7 +133,8 @@ def columns(ct: Any, X: Any) -> Any:
     from sklearn.utils import check_array
 
     parts = [(t, c) for _, t, c in ct.transformers_ if not (isinstance(t, str) and t == "drop")]
-    if not getattr(ct, "sparse_output_", False) or any(isinstance(t, str) for t, _ in parts):
+    if (_align() is None or not hasattr(X, "columns") or not getattr(ct, "sparse_output_", False)
+            or any(isinstance(t, str) for t, _ in parts)):
         return ct.transform(X)
     Xs = []
     for trans, cols in parts:

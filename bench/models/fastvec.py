@@ -15,8 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 
 _WHITE_SPACES = re.compile(r"\s\s+")
-_CACHE_MAX = 500_000
-"""Words remembered per vectorizer before the cache starts afresh (bounded memory on long inputs)."""
+_CACHE_MAX = 100_000
+"""Words remembered per vectorizer before the cache starts afresh (bounded memory on long inputs:
+about 25 MB at most)."""
 _caches: "weakref.WeakKeyDictionary[Any, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
 
 
@@ -53,7 +54,7 @@ def _word_columns(word: str, lo: int, hi: int, vocab: dict[str, int]) -> np.ndar
             break
         grams.extend([w[i:i + n] for i in range(size - n + 1)])
     get = vocab.get
-    return np.array([c for c in map(get, grams) if c is not None], dtype=np.int64)
+    return np.array([c for c in map(get, grams) if c is not None], dtype=np.int32)
 
 
 def _char_wb_columns(vec: Any, docs: Sequence[str]) -> tuple[list[np.ndarray], np.ndarray]:

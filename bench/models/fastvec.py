@@ -35,7 +35,7 @@ def supported(vec: Any) -> bool:
     """Is `vec` a fitted scikit-learn Count/TfidfVectorizer (not a subclass) whose transform is reproduced here?"""
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    return _align() is not None and (type(vec) in (CountVectorizer, TfidfVectorizer) and hasattr(vec, "vocabulary_")
+    return (_align() is not None and type(vec) in (CountVectorizer, TfidfVectorizer) and hasattr(vec, "vocabulary_")
             and (type(vec) is CountVectorizer or hasattr(vec, "_tfidf")))
 
 

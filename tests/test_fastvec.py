@@ -16,6 +16,8 @@ from .conftest import LABELS
 TEXTS = [json.loads(line)["text"] for p in sorted(LABELS.glob("*.jsonl")) for line in p.read_text().splitlines()[:120]]
 CHAR = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True).fit(TEXTS[::2])
 """As `tfidf-lr` builds it (bench.models.registry), fitted on half the real sentences."""
+WORD = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True).fit(TEXTS[::2])
+WINDOW = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True).fit(TEXTS[::2])
 
 
 def same(A, B) -> None:
@@ -50,8 +52,9 @@ def test_other_settings(vec) -> None:
 @given(st.lists(st.one_of(st.text(max_size=40), st.sampled_from(TEXTS),
                           st.text(alphabet=" \t\n\u00a0\u2003aeéÉüßİ", max_size=30),
                           st.text(alphabet="ab", min_size=30, max_size=80)), min_size=1, max_size=8))
-def test_char_wb_matrix_is_sklearns_on_any_text(docs: list[str]) -> None:
-    same(CHAR.transform(docs), fastvec.transform(CHAR, docs))
+def test_matrix_is_sklearns_on_any_text(docs: list[str]) -> None:
+    for vec in (CHAR, WORD, WINDOW):
+        same(vec.transform(docs), fastvec.transform(vec, docs))
 
 
 def test_subclasses_and_hashing_fall_back_to_sklearn() -> None:

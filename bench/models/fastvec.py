@@ -1,8 +1,9 @@
 """A fitted vectorizer's `transform`, faster and with the identical sparse matrix (#10).
 
-scikit-learn's char n-gram transform counts every n-gram of every document in a Python loop; here
-each distinct word's n-gram columns are looked up once (and remembered), a batch's column ids are
-counted in one numpy pass, and the fitted `TfidfTransformer` does the rest. A batch's distinct
+scikit-learn's transform counts every n-gram of every document in a Python loop; here each
+distinct word's char n-gram columns are looked up once (and remembered), word bigrams are joined
+in one comprehension, a batch's column ids are counted in one numpy pass, and the fitted
+`TfidfTransformer` does the rest. A batch's distinct
 texts are transformed once and their rows gathered, since stance inputs repeat each sentence once
 per actor. Anything this module does not reproduce exactly falls back to scikit-learn.
 """
@@ -58,38 +59,54 @@ def _word_columns(word: str, lo: int, hi: int, vocab: dict[str, int]) -> np.ndar
 
 
 def _char_wb_columns(vec: Any, docs: Sequence[str]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Each document's n-gram columns (as parts) and their count per document, from the word cache."""
+    """Each word's n-gram columns (from the word cache) and the document of each column."""
     vocab, (lo, hi) = vec.vocabulary_, vec.ngram_range
     pre, decode = vec.build_preprocessor(), vec.decode
     cache = _caches.get(vec)
     if cache is None or len(cache) > _CACHE_MAX:
         cache = _caches[vec] = {}
     parts: list[np.ndarray] = []
-    lengths = np.zeros(len(docs), dtype=np.int64)
-    for d, doc in enumerate(docs):
-        for word in _WHITE_SPACES.sub(" ", pre(decode(doc))).split():
-            cols = cache.get(word)
-            if cols is None:
-                cols = cache[word] = _word_columns(word, lo, hi, vocab)
-            parts.append(cols)
-            lengths[d] += len(cols)
-    return parts, lengths
+    n_words = []
+    for doc in docs:
+        words = _WHITE_SPACES.sub(" ", pre(decode(doc))).split()
+        for w in words:
+            if w not in cache:
+                cache[w] = _word_columns(w, lo, hi, vocab)
+        parts += [cache[w] for w in words]
+        n_words.append(len(words))
+    word_doc = np.repeat(np.arange(len(docs), dtype=np.int64), n_words)
+    return parts, np.repeat(word_doc, np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+
+
+def _word_features(vec: Any) -> Any:
+    """For word unigrams (and bigrams) without stop words: a function listing a document's features
+    in some order (counting ignores it) with scikit-learn's own tokenizer, else None."""
+    if not (vec.analyzer == "word" and vec.input == "content" and vec.ngram_range in ((1, 1), (1, 2))
+            and vec.get_stop_words() is None):
+        return None
+    pre, tokenize, decode, bigrams = vec.build_preprocessor(), vec.build_tokenizer(), vec.decode, vec.ngram_range == (1, 2)
+
+    def features(doc: str) -> list[str]:
+        tokens = tokenize(pre(decode(doc)))
+        return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])] if bigrams else tokens
+
+    return features
 
 
 def _analyzer_columns(vec: Any, docs: Sequence[str]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Each document's feature columns from the vectorizer's own analyzer (any settings)."""
-    analyze, get = vec.build_analyzer(), vec.vocabulary_.get
+    """Each document's feature columns from the vectorizer's own analyzer (any settings), and the
+    document of each column."""
+    analyze, get = _word_features(vec) or vec.build_analyzer(), vec.vocabulary_.get
     parts = [np.array([c for c in map(get, analyze(doc)) if c is not None], dtype=np.int64) for doc in docs]
-    return parts, np.array([len(p) for p in parts], dtype=np.int64)
+    return parts, np.repeat(np.arange(len(docs), dtype=np.int64), [len(p) for p in parts])
 
 
 def counts(vec: Any, docs: Sequence[str]) -> Any:
     """The count matrix `CountVectorizer._count_vocab` builds for `docs`: sorted indices, `vec.dtype`."""
     import scipy.sparse as sp
 
-    parts, lengths = (_char_wb_columns if _char_wb(vec) else _analyzer_columns)(vec, docs)
+    parts, rows = (_char_wb_columns if _char_wb(vec) else _analyzer_columns)(vec, docs)
     cols = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
     # coo -> csc -> csr sorts each row's columns (two counting sorts), then the duplicate (row, column)
     # pairs are summed: the counts (small integers, exact in floats)
     X = sp.coo_array((np.ones(len(cols), dtype=vec.dtype), (rows, cols)), shape=(len(docs), len(vec.vocabulary_))).tocsc().tocsr()

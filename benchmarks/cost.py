@@ -4,7 +4,7 @@ STAGE is train, predict or eval; N records are resampled (seed 0) from the real 
 rows of the document split. Prints one JSON line: wall seconds of the stage, the process's peak
 resident memory (VmHWM, so the import of the libraries is counted too) and, for predict, the largest
 peak of its scoring worker processes (their VmHWM, polled from /proc while they run: ru_maxrss of
-children would start from the parent's size). The parent (`benchmarks/run.py`) runs each size in
+children would start from the parent's size) and the sum of all its processes' peaks. The parent (`benchmarks/run.py`) runs each size in
 its own process so that peaks do not mix. STAGE `input` writes predict's N-line input file (streamed,
 in its own process so that predict's peak does not include making it) and prints nothing.
 predict reads the trained model from MODELS (default WORKDIR/models); models trained here go to
@@ -103,7 +103,10 @@ def predict(model: str, n: int, work: Path, models: Path) -> dict:
         t0 = time.perf_counter()
         predict_file(model, "stance", inp, work / "predictions.jsonl", models=models)
         secs = time.perf_counter() - t0
-    return {"seconds": secs, "workers": len(workers.peaks), "peak_rss_worker_mib": round(max(workers.peaks.values(), default=0) / 1024, 1)}
+    peaks = workers.peaks.values()
+    # the sum of every process's own peak: an upper bound on what the stage held at once
+    return {"seconds": secs, "workers": len(peaks), "peak_rss_worker_mib": round(max(peaks, default=0) / 1024, 1),
+            "peak_rss_total_mib": round(vm_hwm_mib() + sum(peaks) / 1024, 1)}
 
 
 def evaluate(model: str, n: int, work: Path, models: Path) -> dict:

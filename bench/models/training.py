@@ -129,7 +129,7 @@ def clear_cache() -> None:
 
 def _training_data(lab: Path, fp: str, task: str, split: str) -> tuple[list[dict[str, Any]], Any]:
     """(all records, the training examples of `task` on `split`), read once per labels folder and data
-    fingerprint: `make train` trains some 45 models on the same data, and reading and parsing the
+    fingerprint: `make train` trains 51 models on the same data, and reading and parsing the
     records took about a second each time."""
     key = (str(lab.resolve()), fp)
     if key not in _data:

@@ -283,9 +283,9 @@ def predict(model: Annotated[str, typer.Option("--model", "-m")], task: Annotate
             input: Annotated[Path, typer.Option("--input", "-i", help="JSONL with text (and actor for stance)")],
             output: Annotated[Path, typer.Option("--output", "-o")],
             split: Annotated[Split, typer.Option(help="the split the model was trained on")] = Split.document,
-            workers: Annotated[Optional[int], typer.Option(help="processes that score batches (default: one per core, at most 2, for inputs over 32 MB; else 1)")] = None,
+            workers: Annotated[Optional[int], typer.Option(help="processes that score batches (default: one per core, at most 2, for inputs over 16 MB; else 1)")] = None,
             labels: LabelsOpt = None, models: ModelsOpt = None, plugin: PluginsOpt = None) -> None:
-    """Label a JSONL file with a trained model (streams: a large file needs little memory; over 32 MB on both cores)."""
+    """Label a JSONL file with a trained model (streams: a large file needs little memory; over 16 MB on both cores)."""
     from rich.console import Console
     from rich.progress import Progress
 

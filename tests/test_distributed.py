@@ -13,7 +13,8 @@ from bench.models.training import parallel, search
 pytest.importorskip("distributed")
 
 
-def test_dask_search_on_two_loopback_workers_matches_in_process(labels: Path) -> None:
+def test_dask_search_on_two_loopback_workers_matches_in_process(labels: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a user's own setting would be kept
     records = load_records(labels)
     ex = examples(select(records, "document", "train"), "tension", load_actors(labels / "actors.toml"))
     _, local_params, local_score = search("tfidf-cnb", "tension", ex.X, ex.y, ex.groups, seed=0, n_jobs=1)
@@ -23,6 +24,11 @@ def test_dask_search_on_two_loopback_workers_matches_in_process(labels: Path) ->
         client = get_client()
         assert len(client.scheduler_info()["workers"]) == 2
         assert client.scheduler.address.startswith("tcp://127.0.0.1")
+        # no MALLOC_TRIM_THRESHOLD_ from Dask's defaults (it made every solver fit ~1.7x slower, #10)
+        import os
+
+        trim = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert set(trim.values()) == {None}
         _, dask_params, dask_score = search("tfidf-cnb", "tension", ex.X, ex.y, ex.groups, seed=0, n_jobs=n_jobs)
     assert dask_params == local_params and dask_score == pytest.approx(local_score)
 

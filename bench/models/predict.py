@@ -16,11 +16,12 @@ from ..data.schema import MAX_TEXT_CHARS, labels_for, load_actors, string_proble
 from ..data.store import labels_dir, models_dir
 
 BATCH = 1000
-PARALLEL_BYTES = 32 << 20
-"""Inputs larger than this (about 130,000 stance lines) are scored in worker processes by default.
+PARALLEL_BYTES = 16 << 20
+"""Inputs larger than this (about 65,000 stance lines) are scored in worker processes by default.
 A spawned worker imports scikit-learn and unpickles the model before its first batch (seconds),
-while one process scores some 5,000 stance rows a second (#10): below this size the start-up costs
-more than the second core gives back (20,000 rows: 4.0 s in one process, 9.5 s with two workers)."""
+while one process scores some 5,000-8,000 stance rows a second (#10). Measured on an idle machine:
+10 MB, one process 4.8-4.9 s, two workers 5.4 s; 25 MB, one process 11.0-12.5 s, two workers
+8.8-9.1 s."""
 
 
 class InputError(ValueError):

@@ -63,6 +63,8 @@ def _user_errors(fn):  # noqa: ANN001, ANN202
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         try:
             return fn(*args, **kwargs)
+        except typer.Exit:  # the commands' own exits: nothing to translate
+            raise
         except Exception as exc:  # the error classes are imported only now: some modules are heavy (predict: numpy)
             _user_error(exc, kwargs)
             raise

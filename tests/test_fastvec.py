@@ -84,3 +84,24 @@ def test_model_features_are_the_pipelines_with_repeated_texts(trained: tuple[Pat
     assert len({o["text"] for o in objs}) < len(objs)  # sentences repeat, once per actor
     X = frame(objs, "stance", actors)
     same(est[:-1].transform(X), fastvec.features(est[:-1], X))
+
+
+def test_a_refitted_vectorizer_is_not_served_its_old_columns() -> None:
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit(TEXTS[:40])
+    same(vec.transform(TEXTS[:20]), fastvec.transform(vec, TEXTS[:20]))  # fills the word cache
+    vec.fit(TEXTS[40:80])  # another vocabulary, same object
+    same(vec.transform(TEXTS[:20]), fastvec.transform(vec, TEXTS[:20]))
+
+
+def test_column_transformers_it_does_not_reproduce_go_to_sklearn() -> None:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = pd.DataFrame({"text": TEXTS[:30], "tag": [str(i % 3) for i in range(30)]})
+    weighted = ColumnTransformer([("t", TfidfVectorizer(analyzer="char_wb"), "text"),
+                                  ("a", OneHotEncoder(handle_unknown="ignore"), ["tag"])],
+                                 transformer_weights={"t": 2.0, "a": 0.5}, sparse_threshold=1.0).fit(X)
+    same(weighted.transform(X).tocsr(), fastvec.columns(weighted, X).tocsr())
+    by_position = ColumnTransformer([("t", TfidfVectorizer(), 0), ("a", OneHotEncoder(handle_unknown="ignore"), [1])], sparse_threshold=1.0).fit(X)
+    same(by_position.transform(X).tocsr(), fastvec.columns(by_position, X).tocsr())

@@ -59,3 +59,18 @@ def test_only_feature_then_classifier_pipelines_are_split() -> None:
     assert search.splittable(est, {"clf__C": [1.0]})
     assert not search.splittable(est, {"features__word__min_df": [1, 2]})  # the grid changes the features
     assert not search.splittable(models.get("majority").factory("tension", 0), {})
+
+
+def test_a_full_cache_never_drops_what_the_same_call_reads(stance_train, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for little more than one model's matrices, a second model that shares parts with the
+    first evicts them while it builds its own: the search still gets every matrix it needs."""
+    ex = stance_train
+    search.clear_cache()
+    lr, cnb = models.get("tfidf-lr"), models.get("tfidf-cnb")
+    _, _, alone = search.grid_search(cnb.factory("stance", 0), {"clf__alpha": [1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
+    search.clear_cache()
+    search.grid_search(lr.factory("stance", 0), {"clf__C": [1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
+    monkeypatch.setattr(search, "CACHE_BYTES", search.cache_info()["bytes"] + 1)
+    _, _, shared = search.grid_search(cnb.factory("stance", 0), {"clf__alpha": [1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
+    assert shared == alone
+    search.clear_cache()

@@ -123,9 +123,10 @@ class Gazetteer:
     def mention_of(self, text: str, actor: str) -> str | None:
         """The first mention of one actor in the text, or None (each text searched once for
         consecutive calls: a stance input repeats its sentence once per actor)."""
-        if self._last is None or self._last[0] != text:
-            self._last = (text, tuple(self.find(text)))
-        return next((m.mention for m in self._last[1] if m.actor == actor), None)
+        last = self._last  # read once: another thread may replace it
+        if last is None or last[0] != text:
+            last = self._last = (text, tuple(self.find(text)))
+        return next((m.mention for m in last[1] if m.actor == actor), None)
 
 
 def speaks_for_self(text: str) -> bool:

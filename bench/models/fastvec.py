@@ -19,7 +19,7 @@ _WHITE_SPACES = re.compile(r"\s\s+")
 _CACHE_MAX = 100_000
 """Words remembered per vectorizer before the cache starts afresh (bounded memory on long inputs:
 about 25 MB at most)."""
-_caches: "weakref.WeakKeyDictionary[Any, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
+_caches: "weakref.WeakKeyDictionary[Any, tuple[dict[str, int], dict[str, np.ndarray]]]" = weakref.WeakKeyDictionary()
 
 
 def _align() -> Any:
@@ -62,9 +62,10 @@ def _char_wb_columns(vec: Any, docs: Sequence[str]) -> tuple[list[np.ndarray], n
     """Each word's n-gram columns (from the word cache) and the document of each column."""
     vocab, (lo, hi) = vec.vocabulary_, vec.ngram_range
     pre, decode = vec.build_preprocessor(), vec.decode
-    cache = _caches.get(vec)
-    if cache is None or len(cache) > _CACHE_MAX:
-        cache = _caches[vec] = {}
+    held = _caches.get(vec)  # (the vocabulary it was built from, word -> columns): a refit starts afresh
+    if held is None or held[0] is not vocab or len(held[1]) > _CACHE_MAX:
+        held = _caches[vec] = (vocab, {})
+    cache = held[1]
     parts: list[np.ndarray] = []
     n_words = []
     for doc in docs:
@@ -144,6 +145,12 @@ def dedup_transform(trans: Any, docs: Sequence[str]) -> Any:
     return _align()(M[inverse]) if _align() is not None else M[inverse]
 
 
+def label_columns(cols: Any) -> bool:
+    """A ColumnTransformer column spec given by DataFrame labels (a name or a list of names): the
+    specs this module and `bench.models.foldfeatures` read with `X[cols]`."""
+    return isinstance(cols, str) or (isinstance(cols, list) and all(isinstance(c, str) for c in cols))
+
+
 def columns(ct: Any, X: Any) -> Any:
     """`ct.transform(X)` for a fitted ColumnTransformer with sparse output over a DataFrame: text
     vectorizers through `dedup_transform`, other parts as they are; otherwise `ct.transform(X)`."""
@@ -152,6 +159,7 @@ def columns(ct: Any, X: Any) -> Any:
 
     parts = [(t, c) for _, t, c in ct.transformers_ if not (isinstance(t, str) and t == "drop")]
     if (_align() is None or not hasattr(X, "columns") or not getattr(ct, "sparse_output_", False)
+            or ct.transformer_weights is not None or not all(label_columns(c) for _, c in parts)
             or any(isinstance(t, str) for t, _ in parts)):
         return ct.transform(X)
     Xs = []

@@ -44,13 +44,14 @@ def derivable(transformer: Any, X: Any) -> bool:
     fold derivation (vectorizers without max_features or a fixed vocabulary, hashing, one-hot)."""
     from sklearn.compose import ColumnTransformer
 
+    from .fastvec import label_columns
+
     if not isinstance(transformer, ColumnTransformer) or not hasattr(X, "columns"):
         return False
     if transformer.remainder != "drop" or transformer.transformer_weights is not None:
         return False
     for _, part, cols in transformer.transformers:
-        if _kind(part) is None or not (isinstance(cols, str) or
-                                       (isinstance(cols, list) and all(isinstance(c, str) for c in cols))):
+        if _kind(part) is None or not label_columns(cols):
             return False
     return True
 

@@ -99,30 +99,40 @@ def features(transformer: Any, X: Any, y: np.ndarray, folds: Sequence[tuple[np.n
     data = jhash((X, y))
     base = (jhash(transformer), data)
     keys = [base + (jhash((tr, te)),) for tr, te in folds] + [base + ("all",)]
-    missing = [i for i, k in enumerate(keys) if k not in _cache]
+    # Take what the cache holds now, before any `_put` below can evict it (a full cache drops its
+    # least recently used entries, which may be the very parts or folds this call reads).
+    have = {k: _cache[k][:2] for k in keys if k in _cache}
+    missing = [i for i, k in enumerate(keys) if k not in have]
     if missing and foldfeatures.derivable(transformer, X):
         pairs = foldfeatures.parts(transformer)
         pkeys = [("part", jhash(pc), data) for pc in pairs]
-        todo = [j for j, k in enumerate(pkeys) if k not in _cache]
+        parts_have = {k: _cache[k][0] for k in pkeys if k in _cache}
+        todo = [j for j, k in enumerate(pkeys) if k not in parts_have] if missing != [len(folds)] else []
         jobs = ([delayed(_all_features)(transformer, X, y)] if len(folds) in missing else []) + \
             [delayed(foldfeatures.analyse)(*pairs[j], X) for j in todo]
         out = Parallel(n_jobs=n_jobs)(jobs)
         if len(folds) in missing:
-            _put(keys[-1], *out.pop(0))
+            have[keys[-1]] = out.pop(0)
+            _put(keys[-1], *have[keys[-1]])
         for j, mat in zip(todo, out):
+            parts_have[pkeys[j]] = mat
             _put(pkeys[j], mat, None)
-        analysed = [_cache[k][0] for k in pkeys]
-        for i in missing[:-1] if len(folds) in missing else missing:
-            _put(keys[i], *foldfeatures.fold(transformer, analysed, *folds[i]))
+        folds_missing = [i for i in missing if i < len(folds)]
+        if folds_missing:
+            analysed = [parts_have[k] for k in pkeys]
+            for i in folds_missing:
+                have[keys[i]] = foldfeatures.fold(transformer, analysed, *folds[i])
+                _put(keys[i], *have[keys[i]])
     elif missing:
         jobs = [delayed(_fold_features)(transformer, X, y, *folds[i]) if i < len(folds)
                 else delayed(_all_features)(transformer, X, y) for i in missing]
         for i, out in zip(missing, Parallel(n_jobs=n_jobs)(jobs)):
+            have[keys[i]] = out
             _put(keys[i], *out)
-    got = []
     for k in keys:
-        _cache.move_to_end(k)
-        got.append(_cache[k][:2])
+        if k in _cache:
+            _cache.move_to_end(k)
+    got = [have[k] for k in keys]
     return got[:-1], got[-1]
 
 

@@ -52,8 +52,8 @@ def store_side(side: TestSide, task: str, split: str, fp: str, models: str | Pat
 
     path = side_path(models, task, split)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps({"task": task, "split": split, "data_fingerprint": fp, "ids": side.ids,
-                                   "text": side.text, "gold": side.y, "docs": side.groups}, ensure_ascii=False) + "\n")
+    cols = dict(zip(SIDE_FIELDS, (side.ids, side.text, side.y, side.groups)))  # what `stored_side` reads back
+    atomic_write(path, json.dumps({"task": task, "split": split, "data_fingerprint": fp, **cols}, ensure_ascii=False) + "\n")
     return path
 
 

@@ -62,8 +62,13 @@ def test_train_out_of_core_writes_beside_not_over_the_models(labels: Path, tmp_p
     monkeypatch.setattr(cost, "CHUNK", 100)
     (tmp_path / "hashing-sgd.params.json").write_text(json.dumps({"clf__alpha": 1e-4}))
     models = tmp_path / "models"
+    # a trained model already in MODELS, which is also the default models folder here: both stay as they were
+    kept = artifacts.model_path(models, "hashing-sgd", "stance", "document")
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"the user's model")
+    monkeypatch.setenv("STANCE_BENCH_MODELS", str(models))
     assert cost.train("hashing-sgd", 300, tmp_path, models) == {"mode": "out-of-core partial_fit"}
-    assert not models.exists()
+    assert [p for p in models.rglob("*") if p.is_file()] == [kept] and kept.read_bytes() == b"the user's model"
     est, manifest = artifacts.load(artifacts.model_path(tmp_path / "cost-models" / "300", "hashing-sgd", "stance", "document"))
     assert manifest["params"] == {"clf__alpha": 1e-4} and est[-1].alpha == 1e-4
     assert est[-1].t_ > 300 and est[-1].t_ < 302  # one epoch over 300 rows in chunks of 100: partial_fit saw each row once

@@ -66,7 +66,10 @@ def test_subclasses_and_hashing_fall_back_to_sklearn() -> None:
 
     sub, hashing = Upper().fit(TEXTS[:50]), HashingVectorizer(n_features=2**10)
     assert not fastvec.supported(sub) and not fastvec.supported(hashing)
+    # the subclass's own analyzer (upper-cased words) is used, not a reproduction of the base class's
+    assert all(term.isupper() or not term.isalpha() for term in sub.vocabulary_)
     same(sub.transform(TEXTS[:60]), fastvec.transform(sub, TEXTS[:60]))
+    assert fastvec.transform(sub, TEXTS[:60]).nnz > 0
     docs = TEXTS[:5] * 2
     same(hashing.transform(docs), fastvec.dedup_transform(hashing, docs))
 

@@ -42,15 +42,17 @@ def test_models_with_the_same_features_share_them(stance_train) -> None:
     lr, svm, cnb = models.get("tfidf-lr"), models.get("tfidf-svm"), models.get("tfidf-cnb")
     search.grid_search(lr.factory("stance", 0), {"clf__C": [1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
     built = search.cache_info()
-    # three folds and all rows, built once for every grid point, from the word, char, window and actor parts
-    assert (built["entries"], built["parts"]) == (4 + 4, 4)
+    # three folds and all rows, built once for every grid point, from the word, char, window and actor
+    # parts; and the three folds with their identical columns merged for the L2-penalised classifier
+    assert (built["entries"], built["parts"], built["merged"]) == (4 + 4 + 3, 4, 3)
     _, _, score = search.grid_search(svm.factory("stance", 0), {"clf__estimator__C": [0.1, 1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
-    assert search.cache_info() == built and 0 < score <= 1  # the SVM reused the LR's features
+    assert search.cache_info() == built and 0 < score <= 1  # the SVM reused the LR's features, merged folds too
     search.grid_search(cnb.factory("stance", 0), {"clf__alpha": [1.0]}, ex.X, ex.y, ex.groups, cv(0, 3))
     assert search.cache_info()["parts"] == 4  # other folds, cut from the LR's word, window and actor parts
-    assert search.cache_info()["entries"] == 8 + 4
+    assert search.cache_info()["merged"] == 3  # naive Bayes is not L2-penalised: its folds are not merged
+    assert search.cache_info()["entries"] == 11 + 4
     search.grid_search(lr.factory("stance", 0), {"clf__C": [1.0]}, ex.X.iloc[:-5], ex.y[:-5], ex.groups[:-5], cv(0, 3))
-    assert search.cache_info()["entries"] == 12 + 8  # other rows: other features
+    assert search.cache_info()["entries"] == 15 + 11  # other rows: other features
     search.clear_cache()
 
 

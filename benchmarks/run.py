@@ -178,13 +178,11 @@ def naive_search(name: str, task: str, X, y, groups, seed: int = 0, n_jobs: int 
 
 
 def _examples(task: str, split: str):
-    from bench.data import splits
-    from bench.data.features import examples
-    from bench.data.schema import load_actors
+    from bench.data.features import side_examples
     from bench.data.store import labels_dir, load_records
 
     lab = labels_dir(None)
-    return examples(splits.select(load_records(lab), split, "train"), task, load_actors(lab / "actors.toml"))
+    return side_examples(load_records(lab), split, "train", task, lab)
 
 
 def training(models_dir: Path, tasks: list[str], splits: list[str], repeat: int) -> dict:

@@ -84,6 +84,17 @@ def examples(records: Sequence[Record], task: str, actors: dict[str, Actor]) -> 
     return Examples(X, y, list(X["doc"]))
 
 
+def side_examples(records: Sequence[Record], split: str, side: str, task: str, labels: Any) -> Examples:
+    """The `task` examples of one side ("train" or "test") of `split`, with the actor registry of the
+    labels folder `labels`: what training, evaluation and the benchmarks read."""
+    from pathlib import Path
+
+    from . import splits
+    from .schema import load_actors
+
+    return examples(splits.select(records, split, side), task, load_actors(Path(labels) / "actors.toml"))
+
+
 def _actor_columns() -> tuple[str, ...]:
     from ..models.actors import COLUMNS
 

@@ -117,14 +117,16 @@ def _fit_score_path(clf: Any, path: list[dict[str, Any]], Xtr: Any, ytr: np.ndar
 def _paths(clf: Any, strip: list[dict[str, Any]], n_folds: int, n_jobs: int) -> list[list[int]] | None:
     """Candidate indices split into runs of increasing C for warm-started fits, or None where warm
     starts do not apply (only a LogisticRegression searched over C alone). Runs are cut so that
-    the folds give at least two tasks per worker."""
+    the folds give at least four tasks per worker (the workers of the active joblib backend, a Dask
+    cluster's included), so that the workers finish together."""
+    from joblib import effective_n_jobs
     from sklearn.linear_model import LogisticRegression
 
     if type(clf) is not LogisticRegression or len(strip) < 2 or any(set(p) != {"C"} for p in strip):
         return None
     order = sorted(range(len(strip)), key=lambda i: strip[i]["C"])
-    workers = n_jobs if n_jobs > 0 else 2
-    n_paths = max(1, min(len(order), -(-2 * workers // n_folds)))
+    workers = max(1, effective_n_jobs(n_jobs))
+    n_paths = max(1, min(len(order), -(-4 * workers // n_folds)))
     return [[int(i) for i in a] for a in np.array_split(order, n_paths)]
 
 

@@ -13,9 +13,8 @@ from typing import Any, Iterator
 
 from . import artifacts
 from ..data import splits
-from ..data.features import examples
+from ..data.features import side_examples
 from .registry import get, require
-from ..data.schema import load_actors
 from ..data.tasks import cv_scoring, cv_splitter
 from ..data.store import fingerprint, labels_dir, load_records, models_dir
 
@@ -143,7 +142,7 @@ def _training_data(lab: Path, fp: str, task: str, split: str) -> tuple[list[dict
         _data[key] = {"records": load_records(lab)}
     got = _data[key]
     if (task, split) not in got:
-        got[(task, split)] = examples(splits.select(got["records"], split, "train"), task, load_actors(lab / "actors.toml"))
+        got[(task, split)] = side_examples(got["records"], split, "train", task, lab)
     return got["records"], got[(task, split)]
 
 

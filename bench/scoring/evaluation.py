@@ -14,9 +14,8 @@ from typing import Any, Sequence
 
 from ..models import artifacts
 from . import metrics
-from ..data import splits
-from ..data.features import Examples, examples
-from ..data.schema import labels_for, load_actors
+from ..data.features import Examples, side_examples
+from ..data.schema import labels_for
 from ..data.tasks import scored_pairs, spec
 from ..data.store import ROOT, fingerprint, labels_dir, load_records, models_dir
 
@@ -51,8 +50,7 @@ class Predictions:
 
 def test_examples(task: str, split: str, labels: str | Path | None = None) -> Examples:
     lab = labels_dir(labels)
-    records = load_records(lab)
-    return examples(splits.select(records, split, "test"), task, load_actors(lab / "actors.toml"))
+    return side_examples(load_records(lab), split, "test", task, lab)
 
 
 def predictions_path(model_path: Path) -> Path:

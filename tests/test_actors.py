@@ -108,3 +108,35 @@ def test_hf_actors_config(labels: Path) -> None:
     assert dd["test"]["actors"] == [sorted({s["actor"] for s in r["stances"]}) for r in test]
     assert "speaker_country" in dd["test"].features and TASK_SPECS["actors"].primary == "f1"
 
+
+
+def test_actor_filter_searches_as_grid_search_cv(labels: Path) -> None:
+    """Its own search builds each fold's candidates and features once for all C values and chooses,
+    scores and refits exactly as GridSearchCV over the whole estimator."""
+    import numpy as np
+    from sklearn.model_selection import GridSearchCV
+
+    from bench.data.splits import select
+    from bench.data.tasks import cv_scoring
+    from bench.models import registry
+    from bench.models.training import search, task_cv
+
+    ex = examples(select(load_records(labels), "document", "train"), "actors", load_actors(labels / "actors.toml"))
+    grid = registry.get("actor-filter").grid
+    gs = GridSearchCV(ActorFilter(seed=0), grid, scoring=cv_scoring("actors"), cv=task_cv("actors", 0))
+    gs.fit(ex.X, ex.y, groups=ex.groups)
+    model, params, score = search("actor-filter", "actors", ex.X, ex.y, ex.groups, seed=0, n_jobs=2)
+    assert params == gs.best_params_ and score == gs.best_score_
+    own = ActorFilter(seed=0).grid_search(grid, ex.X, ex.y, ex.groups, task_cv("actors", 0))[0]
+    assert model.C == own.C == gs.best_estimator_.C
+    np.testing.assert_array_equal(model.model_[-1].coef_, gs.best_estimator_.model_[-1].coef_)
+    assert list(model.predict(ex.X)) == list(gs.best_estimator_.predict(ex.X))
+    # every grid point's fold scores, not only the winner's
+    from bench.models.actors import _fold_scores
+
+    folds = list(task_cv("actors", 0).split(ex.X, ex.y, ex.groups))
+    mine = np.array([_fold_scores(ActorFilter(seed=0), grid["C"], ex.X, list(ex.y), tr, te) for tr, te in folds]).T
+    theirs = np.array([gs.cv_results_[f"split{k}_test_score"] for k in range(len(folds))]).T
+    np.testing.assert_array_equal(mine, theirs)
+    with pytest.raises(ValueError, match="searches C only"):
+        ActorFilter().grid_search({"threshold": [0.4]}, ex.X, ex.y, ex.groups, task_cv("actors", 0))

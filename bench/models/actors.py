@@ -120,31 +120,87 @@ class ActorFilter(ClassifierMixin, BaseEstimator):
                          ("clf", LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced", random_state=self.seed))])
 
     def fit(self, X: Any, y: Sequence[str]) -> "ActorFilter":
-        C, owner = candidate_frame(X)
+        return self._fit_path(X, y, [self.C])[0]
+
+    def _fit_path(self, X: Any, y: Sequence[str], Cs: Sequence[float]) -> list["ActorFilter"]:
+        """This filter fitted with each C in `Cs` (the first is `self`, the rest clones), the candidates
+        and their features built once: each equals `clone(self).set_params(C=c).fit(X, y)`."""
+        from sklearn.base import clone
+        from sklearn.pipeline import Pipeline
+
+        frame, owner = candidate_frame(X)
         gold = [decode_set(v) for v in y]
-        target = np.array([int(a in gold[i]) for a, i in zip(C["actor"], owner)])
-        self.classes_ = np.array(sorted(set(map(str, y))), dtype=object)
-        self.constant_ = None
-        if len(set(target)) < 2:
-            self.constant_ = float(target[0]) if len(target) else 0.0
-            return self
-        self.model_ = self._pipeline().fit(C, target)
-        return self
+        target = np.array([int(a in gold[i]) for a, i in zip(frame["actor"], owner)])
+        classes = np.array(sorted(set(map(str, y))), dtype=object)
+        fitted, features, matrix = [], None, None
+        for i, c in enumerate(Cs):
+            f = self.set_params(C=c) if i == 0 else clone(self).set_params(C=c)
+            f.classes_, f.constant_ = classes, None
+            if len(set(target)) < 2:
+                f.constant_ = float(target[0]) if len(target) else 0.0
+            else:
+                (fname, feats), (cname, clf) = f._pipeline().steps
+                if features is None:  # as Pipeline.fit: the features' fit_transform, then the classifier
+                    features, matrix = feats, feats.fit_transform(frame, target)
+                f.model_ = Pipeline([(fname, features), (cname, clf.fit(matrix, target))])
+            fitted.append(f)
+        return fitted
+
+    def grid_search(self, grid: dict[str, list[Any]], X: Any, y: Sequence[str], groups: Sequence[str], cv: Any,
+                    n_jobs: int = 1) -> tuple["ActorFilter", dict[str, Any], float]:
+        """(refitted filter, chosen parameters, mean CV set-F1) as GridSearchCV(scoring=set F1) gives them,
+        each fold's candidates and features built once for all C values (#10: 5 feature fits, not 15)."""
+        from joblib import Parallel, delayed
+        from sklearn.base import clone
+        from sklearn.model_selection import ParameterGrid
+
+        candidates = list(ParameterGrid(grid)) if grid else [{}]
+        if any(set(p) - {"C"} for p in candidates):
+            raise ValueError(f"ActorFilter.grid_search searches C only, not {sorted(set().union(*candidates) - {'C'})}")
+        Cs = [p.get("C", self.C) for p in candidates]
+        y = list(y)
+        folds = list(cv.split(X, y, groups))
+        scores = Parallel(n_jobs=n_jobs)(delayed(_fold_scores)(self, Cs, X, y, tr, te) for tr, te in folds)
+        means = np.asarray(scores, dtype=float).mean(axis=0)
+        best = int(np.argmax(means))  # the first of equal means, as GridSearchCV's rank_test_score
+        return clone(self).set_params(C=Cs[best]).fit(X, y), dict(candidates[best]), float(means[best])
 
     def candidate_proba(self, X: Any) -> list[dict[str, float]]:
         """For each sentence, each candidate's probability of taking a stance."""
-        C, owner = candidate_frame(X)
-        out: list[dict[str, float]] = [{} for _ in range(len(X))]
-        if not len(C):
+        frame, owner = candidate_frame(X)
+        return self._sentence_proba(len(X), frame, owner)
+
+    def _sentence_proba(self, n: int, frame: Any, owner: list[int], matrix: Any = None) -> list[dict[str, float]]:
+        """`candidate_proba` from the candidate frame of `n` sentences (and its features, if already built)."""
+        out: list[dict[str, float]] = [{} for _ in range(n)]
+        if not len(frame):
             return out
-        p = np.full(len(C), self.constant_) if self.constant_ is not None else self.model_.predict_proba(C)[:, 1]
-        for actor, i, v in zip(C["actor"], owner, p):
+        if self.constant_ is not None:
+            p = np.full(len(frame), self.constant_)
+        else:
+            p = (self.model_[-1].predict_proba(matrix) if matrix is not None else self.model_.predict_proba(frame))[:, 1]
+        for actor, i, v in zip(frame["actor"], owner, p):
             out[i][actor] = float(v)
         return out
 
+    def _encode(self, proba: list[dict[str, float]]) -> np.ndarray:
+        return np.array([encode_set([a for a, v in ps.items() if v >= self.threshold]) for ps in proba], dtype=object)
+
     def predict(self, X: Any) -> np.ndarray:
-        return np.array([encode_set([a for a, v in ps.items() if v >= self.threshold]) for ps in self.candidate_proba(X)],
-                        dtype=object)
+        return self._encode(self.candidate_proba(X))
+
+
+def _fold_scores(est: ActorFilter, Cs: Sequence[float], X: Any, y: list[str], train: Any, test: Any) -> list[float]:
+    from sklearn.base import clone
+
+    from ..data.tasks import set_f1
+
+    fitted = clone(est)._fit_path(X.iloc[train], [y[i] for i in train], Cs)
+    frame, owner = candidate_frame(X.iloc[test])
+    shared = next((f.model_ for f in fitted if f.constant_ is None), None)  # the features all C values share
+    matrix = shared[0].transform(frame) if shared is not None and len(frame) else None
+    gold = [y[i] for i in test]
+    return [set_f1(gold, f._encode(f._sentence_proba(len(test), frame, owner, matrix))) for f in fitted]
 
 
 def _gazetteer(task: str, seed: int) -> Any:

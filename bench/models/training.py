@@ -90,7 +90,8 @@ def search(name: str, task: str, X: Any, y: list[str], groups: list[str], seed: 
     """(fitted estimator, chosen parameters, cross-validated macro-F1) for one model.
 
     A (features, classifier) pipeline is searched with each fold's features built once and cached
-    (`bench.models.search`); anything else goes through GridSearchCV. Both choose the same way.
+    (`bench.models.search`), an estimator with a `grid_search` method of its own (`actor-filter`) by
+    that; anything else goes through GridSearchCV. All choose the same way.
     """
     from .search import grid_search, splittable
 
@@ -100,6 +101,8 @@ def search(name: str, task: str, X: Any, y: list[str], groups: list[str], seed: 
     est = spec.factory(task, seed)
     if task != "actors" and splittable(est, spec.grid):
         return grid_search(est, spec.grid, X, y, groups, cv(seed), n_jobs)
+    if spec.grid and callable(getattr(est, "grid_search", None)):  # an estimator's own search (actor-filter)
+        return est.grid_search(spec.grid, X, y, groups, task_cv(task, seed), n_jobs)
     return plain_search(est, spec.grid, X, y, groups, seed, n_jobs, task)
 
 

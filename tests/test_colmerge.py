@@ -105,7 +105,7 @@ def test_the_warm_started_merged_lr_search_reaches_grid_search_cvs_optimum(stanc
     grid = {"clf__C": [10.0, 0.3, 1.0]}  # out of order: the warm path sorts C itself
     gs = GridSearchCV(est, grid, scoring="f1_macro", cv=cv(0, 3)).fit(ex.X, ex.y, groups=ex.groups)
     search.clear_cache()
-    assert search._paths(est.steps[1][1], [{"C": c} for c in grid["clf__C"]], 3, 1) == [[1, 2], [0]]
+    assert search._paths(est.steps[1][1], [{"C": c} for c in grid["clf__C"]]) == [[1, 2], [0]]
     model, params, score = search.grid_search(est, grid, ex.X, ex.y, ex.groups, cv(0, 3), n_jobs=1)
     assert params == gs.best_params_
     assert score == pytest.approx(gs.best_score_, abs=1e-9)
@@ -119,10 +119,20 @@ def test_warm_paths_only_for_logistic_regression_over_c() -> None:
     from sklearn.svm import LinearSVC
 
     lr = LogisticRegression()
-    assert search._paths(lr, [{"C": 3.0}, {"C": 1.0}], 5, 1) == [[1, 0]]
-    assert search._paths(lr, [{"C": 3.0}, {"C": 1.0}], 5, 2) == [[1], [0]]  # ten tasks for two workers
-    assert search._paths(lr, [{"C": c} for c in (1, 2, 3, 4)], 5, 2) == [[0, 1], [2, 3]]
-    assert search._paths(lr, [{"C": c} for c in range(1, 9)], 5, 4) == [[0, 1], [2, 3], [4, 5], [6, 7]]
-    assert search._paths(lr, [{"C": 1.0, "tol": 1e-3}, {"C": 2.0, "tol": 1e-3}], 5, 2) is None
-    assert search._paths(lr, [{"C": 1.0}], 5, 2) is None
-    assert search._paths(LinearSVC(), [{"C": 1.0}, {"C": 2.0}], 5, 2) is None
+    assert search._paths(lr, [{"C": 3.0}, {"C": 1.0}]) == [[1, 0]]
+    assert search._paths(lr, [{"C": c} for c in (1, 2, 3, 4)]) == [[0, 1], [2, 3]]
+    assert search._paths(lr, [{"C": c} for c in (5, 1, 3)]) == [[1, 2], [0]]
+    assert search._paths(lr, [{"C": 1.0, "tol": 1e-3}, {"C": 2.0, "tol": 1e-3}]) is None
+    assert search._paths(lr, [{"C": 1.0}]) is None
+    assert search._paths(LinearSVC(), [{"C": 1.0}, {"C": 2.0}]) is None
+
+
+def test_cv_scores_do_not_depend_on_the_number_of_workers(stance_train) -> None:
+    ex, spec = stance_train, models.get("tfidf-lr")
+    runs = []
+    for n_jobs in (1, 2):
+        search.clear_cache()
+        _, params, score = search.grid_search(spec.factory("stance", 0), spec.grid, ex.X, ex.y, ex.groups, cv(0, 3), n_jobs)
+        runs.append((params, score))
+    assert runs[0] == runs[1]
+    search.clear_cache()

@@ -11,8 +11,9 @@ one self-contained Pipeline (fitted T, then the refitted C) that predicts from r
 
 For an L2-penalised linear classifier the cross-validation fits see each fold with its identical
 columns merged (`bench.models.colmerge`: the same optimum on fewer columns), and a
-LogisticRegression searched over C runs each fold's C values in increasing order, each fit warm-started
-from the last. The final refit is always scikit-learn's own, on the unmerged matrix, from scratch.
+LogisticRegression searched over C runs each fold's C values in increasing pairs, the second fit
+warm-started from the first (`_paths`, `PATH_TOL`). The final refit is always scikit-learn's own, on
+the unmerged matrix, from scratch.
 """
 from __future__ import annotations
 
@@ -83,14 +84,6 @@ def _all_features(features: Any, X: Any, y: np.ndarray) -> tuple[Any, Any]:
     return f, f.fit_transform(X, y)
 
 
-def _fit_score(clf: Any, params: dict[str, Any], Xtr: Any, ytr: np.ndarray, Xte: Any, yte: np.ndarray) -> float:
-    from sklearn.base import clone
-    from sklearn.metrics import f1_score
-
-    c = clone(clf).set_params(**params).fit(Xtr, ytr)
-    return float(f1_score(yte, c.predict(Xte), average="macro"))
-
-
 PATH_LENGTH = 2
 """C values per warm-started run: the second starts from the first's solution."""
 
@@ -103,16 +96,18 @@ apart at the optimum) once. At 1e-5 the 12 chosen CV scores are within 0.0007 of
 the time of cold fits at 1e-4 on the merged columns."""
 
 
-def _fit_score_path(clf: Any, path: list[dict[str, Any]], Xtr: Any, ytr: np.ndarray, Xte: Any,
-                    yte: np.ndarray) -> list[float]:
-    """`_fit_score` for each point of a path of increasing C, each fit starting from the last one's
-    solution (warm start): the same convex optimum, reached in fewer solver steps."""
+def _fit_scores(clf: Any, path: list[dict[str, Any]], Xtr: Any, ytr: np.ndarray, Xte: Any, yte: np.ndarray,
+                warm: bool = False) -> list[float]:
+    """The fold's test macro-F1 of `clf` fitted with each candidate of `path`: each from scratch, or
+    with `warm` one estimator along a path of increasing C, each fit starting from the last one's
+    solution (the same convex optimum in fewer solver steps) at a tolerance of at most `PATH_TOL`."""
     from sklearn.base import clone
     from sklearn.metrics import f1_score
 
-    c, scores = clone(clf).set_params(warm_start=True, tol=min(clf.tol, PATH_TOL)), []
+    warmed = clone(clf).set_params(warm_start=True, tol=min(clf.tol, PATH_TOL)) if warm else None
+    scores = []
     for params in path:
-        c.set_params(**params).fit(Xtr, ytr)
+        c = (warmed if warmed is not None else clone(clf)).set_params(**params).fit(Xtr, ytr)
         scores.append(float(f1_score(yte, c.predict(Xte), average="macro")))
     return scores
 
@@ -231,19 +226,15 @@ def grid_search(est: Any, grid: dict[str, list[Any]], X: Any, y: Sequence[str], 
             fold_mats = _merged_folds(keys[:-1], fold_mats)
         # Processes: the solvers hold the GIL for much of their time (threads gave no speed-up); joblib
         # memory-maps the matrices for the workers. A dask backend set by the caller still takes over.
-        scores = np.empty((len(candidates), len(folds)))
         paths = _paths(clf, strip)
-        if paths is None:
-            flat = Parallel(n_jobs=n_jobs)(
-                delayed(_fit_score)(clf, p, Xtr, y[tr], Xte, y[te]) for p in strip for (tr, te), (Xtr, Xte) in zip(folds, fold_mats))
-            scores[:] = np.asarray(flat, dtype=float).reshape(scores.shape)
-        else:
-            jobs = [(path, f) for path in paths for f in range(len(folds))]
-            out = Parallel(n_jobs=n_jobs)(
-                delayed(_fit_score_path)(clf, [strip[i] for i in path], fold_mats[f][0], y[folds[f][0]], fold_mats[f][1],
-                                         y[folds[f][1]]) for path, f in jobs)
-            for (path, f), got_scores in zip(jobs, out):
-                scores[path, f] = got_scores
+        warm = paths is not None
+        jobs = [(path, f) for path in (paths or [[i] for i in range(len(strip))]) for f in range(len(folds))]
+        out = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_scores)(clf, [strip[i] for i in path], fold_mats[f][0], y[folds[f][0]], fold_mats[f][1],
+                                 y[folds[f][1]], warm) for path, f in jobs)
+        scores = np.empty((len(candidates), len(folds)))
+        for (path, f), got_scores in zip(jobs, out):
+            scores[path, f] = got_scores
         means = scores.mean(axis=1)
         best = int(np.argmax(means))  # the first of equal means, as GridSearchCV's rank_test_score
         final = clone(clf).set_params(**strip[best]).fit(Xall, y)

@@ -161,8 +161,10 @@ class ActorFilter(ClassifierMixin, BaseEstimator):
         y = list(y)
         folds = list(cv.split(X, y, groups))
         scores = Parallel(n_jobs=n_jobs)(delayed(_fold_scores)(self, Cs, X, y, tr, te) for tr, te in folds)
+        from .search import best_index
+
         means = np.asarray(scores, dtype=float).mean(axis=0)
-        best = int(np.argmax(means))  # the first of equal means, as GridSearchCV's rank_test_score
+        best = best_index(means)
         return clone(self).set_params(C=Cs[best]).fit(X, y), dict(candidates[best]), float(means[best])
 
     def candidate_proba(self, X: Any) -> list[dict[str, float]]:

@@ -126,15 +126,9 @@ def _paths(clf: Any, strip: list[dict[str, Any]]) -> list[list[int]] | None:
 
 
 def features(transformer: Any, X: Any, y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]],
-             n_jobs: int = 1) -> tuple[list[tuple[Any, Any]], tuple[Any, Any]]:
-    """Per-fold (train, test) matrices and (transformer fitted on all rows, its matrix); see `_features`."""
-    got, _ = _features(transformer, X, y, folds, n_jobs)
-    return got[:-1], got[-1]
-
-
-def _features(transformer: Any, X: Any, y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]],
-              n_jobs: int = 1) -> tuple[list[Any], list[tuple[str, ...]]]:
-    """Per-fold (train, test) matrices and (transformer fitted on all rows, its matrix), from the cache
+             n_jobs: int = 1) -> tuple[list[Any], list[tuple[str, ...]]]:
+    """Per-fold (train, test) matrices, then (transformer fitted on all rows, its matrix), and their cache
+    keys (the folds' first, the all-row one last), from the cache
     where they were built before. The missing ones are built in parallel (processes: tokenizing holds
     the GIL): a transformer `bench.models.foldfeatures` can derive is fitted once on all rows while its
     parts' all-row matrices are computed (also cached, so models sharing a part share them), and the
@@ -200,6 +194,11 @@ def _merged_folds(keys: Sequence[tuple[str, ...]], fold_mats: Sequence[tuple[Any
     return out
 
 
+def best_index(means: Any) -> int:
+    """The grid point with the highest mean CV score, the first of equals, as GridSearchCV's rank_test_score."""
+    return int(np.argmax(np.asarray(means, dtype=float)))
+
+
 def grid_search(est: Any, grid: dict[str, list[Any]], X: Any, y: Sequence[str], groups: Sequence[str], cv: Any,
                 n_jobs: int = 1) -> tuple[Any, dict[str, Any], float]:
     """(refitted Pipeline, chosen parameters, mean CV macro-F1) as GridSearchCV(scoring="f1_macro") gives them."""
@@ -218,7 +217,7 @@ def grid_search(est: Any, grid: dict[str, list[Any]], X: Any, y: Sequence[str], 
     # One BLAS thread: the parallelism is over grid points. On 2 cores OpenBLAS's second thread made the
     # small BLAS calls of the solvers (CalibratedClassifierCV's sigmoid fit above all) several times slower.
     with threadpool_limits(1):
-        got, keys = _features(transformer, X, y, folds, n_jobs)
+        got, keys = features(transformer, X, y, folds, n_jobs)
         fold_mats, (fitted, Xall) = got[:-1], got[-1]
         candidates = list(ParameterGrid(grid)) if grid else [{}]
         strip = [{k[len(cname) + 2:]: v for k, v in c.items()} for c in candidates]
@@ -236,7 +235,7 @@ def grid_search(est: Any, grid: dict[str, list[Any]], X: Any, y: Sequence[str], 
         for (path, f), got_scores in zip(jobs, out):
             scores[path, f] = got_scores
         means = scores.mean(axis=1)
-        best = int(np.argmax(means))  # the first of equal means, as GridSearchCV's rank_test_score
+        best = best_index(means)
         final = clone(clf).set_params(**strip[best]).fit(Xall, y)
     model = Pipeline([(fname, fitted), (cname, final)], memory=est.memory, verbose=est.verbose)
     return model, dict(candidates[best]), float(means[best])
